@@ -1,0 +1,59 @@
+"""System checks: misconfiguration of the ledger is reported before the first request."""
+from django.conf import settings
+from django.core import checks
+from django.db import models
+
+from ledger.keys import key_file_problem
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_key_files(app_configs=None, **kwargs):
+    errors = []
+    for setting in ("PORTAL_SIGNING_KEY_FILE", "PORTAL_PSEUDONYM_KEY_FILE"):
+        problem = key_file_problem(getattr(settings, setting))
+        if problem:
+            errors.append(
+                checks.Error(
+                    f"{setting}: {problem}.",
+                    hint="Run `python manage.py init_keys` (it writes key files with mode 0600).",
+                    id="ledger.E001",
+                )
+            )
+    return errors
+
+
+@checks.register(checks.Tags.models)
+def check_ledgered_models(app_configs=None, **kwargs):
+    from ledger.apps import ledgered_models
+    from ledger.models import LedgerQuerySet
+
+    errors = []
+    for model in ledgered_models():
+        label = model._meta.label
+        if not model.ledger_fields:
+            errors.append(checks.Error(f"{label} declares no ledger_fields.", id="ledger.E002", obj=model))
+        for name in model.ledger_public_fields:
+            if name not in model.ledger_fields:
+                errors.append(checks.Error(
+                    f"{label}.ledger_public_fields names {name!r}, which is not in ledger_fields.",
+                    id="ledger.E003", obj=model))
+        for manager in model._meta.managers:
+            if not issubclass(manager._queryset_class, LedgerQuerySet):
+                errors.append(checks.Error(
+                    f"{label}.{manager.name} does not use LedgerQuerySet, so its bulk writes "
+                    "would bypass the ledger.",
+                    hint="Build the manager with LedgerQuerySet (Manager.from_queryset).",
+                    id="ledger.E004", obj=model))
+        for name in model.ledger_fields:
+            field = model._meta.get_field(name)
+            on_delete = getattr(getattr(field, "remote_field", None), "on_delete", None)
+            if field.many_to_one and (
+                on_delete in (models.SET_NULL, models.SET_DEFAULT)
+                or getattr(on_delete, "__name__", "") == "set_on_delete"
+            ):
+                errors.append(checks.Error(
+                    f"{label}.{name} uses on_delete={on_delete.__name__}: deleting the target "
+                    "would change ledgered records without an entry.",
+                    hint="Use PROTECT (or CASCADE, which is ledgered as deletes).",
+                    id="ledger.E005", obj=model))
+    return errors

@@ -1,0 +1,79 @@
+"""Keys kept outside the database: the ledger signing key and the actor pseudonym key."""
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+
+from ledger.tlog import note
+
+
+class KeyFileError(RuntimeError):
+    pass
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """Writes a key file readable by its owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def key_file_problem(path: Path) -> str | None:
+    """Why a key file cannot be used, or None when it is fine."""
+    if not path.exists():
+        return f"{path} does not exist"
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`"
+    return None
+
+
+def read_key_file(path: Path) -> str:
+    problem = key_file_problem(path)
+    if problem:
+        raise KeyFileError(f"{problem}. Create keys with `python manage.py init_keys`.")
+    return path.read_text().strip()
+
+
+@lru_cache(maxsize=4)
+def _signer_for(path: str, mtime: float) -> note.Signer:
+    return note.Signer(read_key_file(Path(path)))
+
+
+def signer() -> note.Signer:
+    path = Path(settings.PORTAL_SIGNING_KEY_FILE)
+    if not path.exists():
+        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
+    return _signer_for(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=4)
+def _pseudonym_key_for(path: str, mtime: float) -> bytes:
+    return bytes.fromhex(read_key_file(Path(path)))
+
+
+def pseudonym_key() -> bytes:
+    path = Path(settings.PORTAL_PSEUDONYM_KEY_FILE)
+    if not path.exists():
+        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
+    return _pseudonym_key_for(str(path), path.stat().st_mtime)
+
+
+def create_signing_key(path: Path, origin: str) -> str:
+    """Writes a new Ed25519 signing key for `origin`; returns its verifier key."""
+    signer_key, verifier_key = note.generate_key(origin)
+    write_secret_file(path, signer_key + "\n")
+    return verifier_key
+
+
+def create_pseudonym_key(path: Path) -> None:
+    write_secret_file(path, secrets.token_hex(32) + "\n")

@@ -1,0 +1,223 @@
+"""The ledger's tables, and the base class that puts a model's every change in the ledger."""
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.db import models, router, transaction
+from django.utils.translation import gettext_lazy as _
+
+from ledger import recorder
+
+
+def new_public_ref() -> str:
+    """A random public reference: 26 base32 characters, unrelated to any database id."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+class LedgerRefusal(RuntimeError):
+    """A bulk path that cannot write one entry per changed record refuses, naming the safe way."""
+
+
+class LedgerQuerySet(models.QuerySet):
+    """Every bulk write either records one entry per changed record, or refuses loudly."""
+
+    def update(self, **kwargs):
+        names = [name for name in kwargs if name in self.model.ledger_fields]
+        with transaction.atomic(using=self.db, savepoint=False):
+            if not names:
+                return super().update(**kwargs)
+            pks = list(self.select_for_update().values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            for obj in self.model._base_manager.using(self.db).filter(pk__in=pks).iterator(2000):
+                recorder.record(obj, "update", names, using=self.db)
+            return count
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
+                    update_fields=None, unique_fields=None):
+        if ignore_conflicts or update_conflicts:
+            raise LedgerRefusal(
+                f"{self.model.__name__}.objects.bulk_create(ignore_conflicts/update_conflicts) cannot "
+                "tell which rows it wrote, so it cannot ledger them. Use update_or_create() per "
+                "record, or bulk_create() without conflict handling."
+            )
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, batch_size=batch_size)
+            for obj in created:
+                recorder.record(obj, "create", list(self.model.ledger_fields), using=self.db)
+                recorder.remember_state(obj)
+            return created
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        names = [name for name in fields if name in self.model.ledger_fields]
+        with transaction.atomic(using=self.db, savepoint=False):
+            count = super().bulk_update(objs, fields, batch_size=batch_size)
+            for obj in objs:
+                changed = recorder.changed_fields(obj, names)
+                if changed:
+                    recorder.record(obj, "update", changed, using=self.db)
+                recorder.remember_state(obj)
+            return count
+
+    bulk_update.alters_data = True
+
+
+class LedgerManager(models.Manager.from_queryset(LedgerQuerySet)):
+    pass
+
+
+class LedgeredModel(models.Model):
+    """Base of every model whose changes are government data.
+
+    `ledger_fields` are committed to (salted per-field digests) in every entry;
+    `ledger_public_fields` (a subset, public by law) also appear in clear.
+    """
+
+    public_ref = models.CharField(
+        _("public reference"), max_length=32, unique=True, default=new_public_ref, editable=False
+    )
+
+    ledger_fields: tuple[str, ...] = ()
+    ledger_public_fields: tuple[str, ...] = ()
+
+    objects = LedgerManager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        recorder.remember_state(obj)
+        return obj
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        recorder.remember_state(self)
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+
+class Entry(models.Model):
+    """One leaf of the log: canonical JSON bytes. `leaf_index` is given when a block seals it."""
+
+    id = models.BigAutoField(primary_key=True)
+    leaf_index = models.BigIntegerField(null=True, unique=True)
+    data = models.BinaryField()
+    leaf_hash = models.BinaryField()
+    # Private: the per-field salts derive from it; never published, so digests cannot be guessed.
+    salt_seed = models.BinaryField()
+    kind = models.CharField(max_length=100)
+    ref = models.CharField(max_length=32, db_index=True)
+    created = models.DateTimeField()
+
+    class Meta:
+        db_table = recorder.ENTRY_TABLE
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(leaf_index__isnull=True), name="ledger_entry_unsealed"
+            )
+        ]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+
+    def __str__(self):
+        where = self.leaf_index if self.leaf_index is not None else f"unsealed #{self.pk}"
+        return f"{self.kind} {self.ref} ({where})"
+
+
+class TreeNode(models.Model):
+    """A complete (perfect) subtree hash, level >= 1; leaves are the entries' leaf hashes."""
+
+    # (level << 56) | index: one integer key, so a proof's nodes come in one `IN` query.
+    id = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField()
+
+    class Meta:
+        db_table = "ledger_treenode"
+
+    @staticmethod
+    def key(level: int, index: int) -> int:
+        return (level << 56) | index
+
+
+class LedgerState(models.Model):
+    """The single row the sealer locks: the current tree head and chain tip."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    tree_size = models.BigIntegerField(default=0)
+    root = models.BinaryField(default=b"")
+    height = models.BigIntegerField(default=-1)
+    block_hash = models.BinaryField(default=bytes(32))
+
+    class Meta:
+        db_table = "ledger_state"
+
+
+class Block(models.Model):
+    height = models.BigIntegerField(primary_key=True)
+    first_index = models.BigIntegerField()
+    count = models.IntegerField()
+    batch_root = models.BinaryField()
+    prev_hash = models.BinaryField()
+    tree_size = models.BigIntegerField(unique=True)
+    tree_root = models.BinaryField()
+    time = models.CharField(max_length=40)
+    key_hash = models.CharField(max_length=8)
+    signature = models.BinaryField()
+    header = models.BinaryField()
+
+    class Meta:
+        db_table = "ledger_block"
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+
+    def __str__(self):
+        return f"block {self.height} (tree size {self.tree_size})"
+
+
+class Checkpoint(models.Model):
+    """The C2SP signed checkpoint (note text) for the tree head at `tree_size`."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    note = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ledger_checkpoint"
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+
+    def __str__(self):
+        return f"checkpoint {self.tree_size}"
+
+
+class LedgerKey(LedgeredModel):
+    """A verifier key this portal has signed with; rotated keys stay so old blocks verify."""
+
+    verifier_key = models.CharField(max_length=300, unique=True)
+    key_hash = models.CharField(max_length=8, unique=True)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    ledger_fields = ("verifier_key", "key_hash", "active")
+    ledger_public_fields = ("verifier_key", "key_hash", "active")
+
+    class Meta:
+        db_table = "ledger_key"
+        verbose_name = _("ledger key")
+        verbose_name_plural = _("ledger keys")
+
+    def __str__(self):
+        return self.verifier_key

@@ -1,0 +1,214 @@
+"""The recorder: writes one ledger entry per change, inside the change's own transaction.
+
+It sits under the services at the model layer, so that no ORM path (save, delete, admin, DRF,
+QuerySet.update/delete, bulk_create, bulk_update, many-to-many) changes a ledgered record unseen.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connections, models, transaction
+
+from ledger.actor import current_action, current_actor
+from ledger.tlog.canonical import canonical_json
+from ledger.tlog.commitment import field_digest
+from ledger.tlog.merkle import leaf_hash
+
+ENTRY_TABLE = "ledger_entry"
+ENTRY_VERSION = 1
+_INSERT = (
+    f"INSERT INTO {ENTRY_TABLE} (data, leaf_hash, salt_seed, kind, ref, created) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+class LedgerError(RuntimeError):
+    pass
+
+
+def field_salt(seed: bytes, name: str) -> str:
+    """The salt of one field in one entry, derived from the entry's private seed."""
+    mac = hmac.new(seed, name.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _plain(value):
+    """A field value as canonical JSON allows it: strings, integers, booleans, null, lists."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (dt.date, dt.time, uuid.UUID, Decimal, float)):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return str(value)
+
+
+def _field(model, name):
+    return model._meta.get_field(name)
+
+
+def ledger_value(obj, name: str):
+    """The committed value of one ledger field (foreign keys as the related id or public ref)."""
+    field = _field(type(obj), name)
+    if field.many_to_many:
+        if obj.pk is None:
+            return []
+        return sorted(getattr(obj, name).values_list("pk", flat=True))
+    if field.is_relation:
+        related_id = getattr(obj, field.attname)
+        if related_id is None or name not in type(obj).ledger_public_fields:
+            return related_id
+        related = getattr(obj, name)
+        return getattr(related, "public_ref", str(related))
+    return _plain(getattr(obj, field.attname))
+
+
+def state_of(obj, seed: bytes) -> tuple[dict, dict]:
+    """The commitment (field -> salted digest) and the public-by-law fields in clear."""
+    model = type(obj)
+    state, public = {}, {}
+    for name in model.ledger_fields:
+        value = ledger_value(obj, name)
+        state[name] = field_digest(field_salt(seed, name), name, value)
+        if name in model.ledger_public_fields:
+            public[name] = value
+    return state, public
+
+
+def _concrete_values(obj) -> dict:
+    model = type(obj)
+    deferred = obj.get_deferred_fields()
+    values = {}
+    for name in model.ledger_fields:
+        field = _field(model, name)
+        if field.many_to_many or field.attname in deferred:
+            continue
+        values[name] = getattr(obj, field.attname)
+    return values
+
+
+def remember_state(obj) -> None:
+    """Keeps the values as loaded or saved, to tell later which fields a save changed."""
+    obj._ledger_snapshot = _concrete_values(obj)
+
+
+def changed_fields(obj, names=None) -> list[str]:
+    snapshot = getattr(obj, "_ledger_snapshot", None)
+    current = _concrete_values(obj)
+    names = current.keys() if names is None else [n for n in names if n in current]
+    if snapshot is None:
+        return list(names)
+    return [name for name in names if name not in snapshot or snapshot[name] != current[name]]
+
+
+def entry_time(now: dt.datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record(obj, op: str, changed, *, using: str = "default") -> None:
+    """Writes the entry for one change of `obj`, in the current transaction."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise LedgerError("A ledgered change must run inside a transaction (transaction.atomic).")
+    now = dt.datetime.now(dt.timezone.utc)
+    seed = os.urandom(16)
+    state, public = ({}, {}) if op == "delete" else state_of(obj, seed)
+    entry = {
+        "v": ENTRY_VERSION,
+        "time": entry_time(now),
+        "origin": settings.PORTAL_ORIGIN,
+        "kind": type(obj)._meta.label_lower,
+        "ref": obj.public_ref,
+        "op": op,
+        "changed": sorted(changed),
+        "state": state,
+        "public": public,
+        "actor": current_actor().as_json(),
+        "action": current_action(),
+    }
+    data = canonical_json(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT, [data, leaf_hash(data), seed, entry["kind"], obj.public_ref, now]
+        )
+
+
+# Signal receivers, connected per ledgered model in LedgerConfig.ready().
+
+def refuse_outside_transaction(sender, instance, using=None, raw=False, **kwargs):
+    current_actor()  # refuses before the row is written when nobody is acting
+    if not connections[using].in_atomic_block:
+        raise LedgerError(
+            f"{sender.__name__} is ledgered: save it with .save() or inside transaction.atomic(), "
+            "so that the change and its ledger entry commit together."
+        )
+
+
+def record_save(sender, instance, created, using=None, raw=False, update_fields=None, **kwargs):
+    if created:
+        changed = list(sender.ledger_fields)
+    else:
+        changed = changed_fields(instance)
+        if not changed:
+            return
+    record(instance, "create" if created else "update", changed, using=using)
+    remember_state(instance)
+
+
+def record_delete(sender, instance, using=None, **kwargs):
+    record(instance, "delete", [], using=using)
+
+
+def m2m_receiver(model, name):
+    """A receiver for one ledgered many-to-many field; both directions of the relation."""
+
+    def record_m2m(sender, instance, action, reverse, pk_set, using=None, **kwargs):
+        if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
+            return
+        if not reverse:
+            if action == "pre_clear":
+                return
+            with transaction.atomic(using=using, savepoint=False):
+                record(instance, "update", [name], using=using)
+            return
+        # Reverse side: the ledgered objects are the other end; a clear must list them first.
+        if action == "pre_clear":
+            instance._ledger_cleared = list(
+                model._base_manager.using(using).filter(**{name: instance.pk}).values_list("pk", flat=True)
+            )
+            return
+        pks = pk_set if action != "post_clear" else getattr(instance, "_ledger_cleared", [])
+        with transaction.atomic(using=using, savepoint=False):
+            for obj in model._base_manager.using(using).filter(pk__in=list(pks or ())):
+                record(obj, "update", [name], using=using)
+
+    return record_m2m
+
+
+def connect(model: type[models.Model]) -> None:
+    from django.db.models import signals
+
+    uid = f"ledger:{model._meta.label_lower}"
+    signals.pre_save.connect(refuse_outside_transaction, sender=model, dispatch_uid=uid)
+    signals.post_save.connect(record_save, sender=model, dispatch_uid=uid)
+    signals.post_delete.connect(record_delete, sender=model, dispatch_uid=uid)
+    for name in model.ledger_fields:
+        field = _field(model, name)
+        if field.many_to_many:
+            signals.m2m_changed.connect(
+                m2m_receiver(model, name), sender=field.remote_field.through,
+                dispatch_uid=f"{uid}:{name}", weak=False,
+            )

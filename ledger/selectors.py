@@ -1,0 +1,76 @@
+"""Ledger reads: entries, blocks, checkpoints and proofs from the stored tree."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.models import Block, Checkpoint, Entry, LedgerState
+from ledger.tlog.merkle import subtree_ranges_for_consistency, subtree_ranges_for_inclusion
+from ledger.tree import range_hashes
+
+
+class LedgerQueryError(ValueError):
+    """A request the ledger cannot answer as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    size: int
+    root: bytes
+
+
+def tree_head() -> TreeHead:
+    state = LedgerState.objects.filter(pk=1).first()
+    if state is None:
+        return TreeHead(0, b"")
+    return TreeHead(state.tree_size, bytes(state.root))
+
+
+def checkpoint_latest() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-tree_size").first()
+
+
+def sealed_root(size: int) -> bytes:
+    """The signed root at a sealed size (a block boundary); anything else is refused."""
+    root = Block.objects.filter(tree_size=size).values_list("tree_root", flat=True).first()
+    if root is None:
+        head = tree_head().size
+        raise LedgerQueryError(
+            f"size {size} is not a sealed tree size (the tree has {head} leaves; "
+            "use the size of a checkpoint or block)"
+        )
+    return bytes(root)
+
+
+def entry_at(index: int) -> Entry:
+    entry = Entry.objects.filter(leaf_index=index).only("leaf_index", "data", "leaf_hash").first()
+    if entry is None:
+        raise LedgerQueryError(f"no sealed entry at index {index} (tree size {tree_head().size})")
+    return entry
+
+
+def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
+    """The RFC 9162 audit path for leaf `index` in the tree of `size`, and that tree's root."""
+    if index < 0 or size < 1 or index >= size:
+        raise LedgerQueryError(f"index must be in [0, size): got index {index}, size {size}")
+    root = sealed_root(size)
+    return range_hashes(subtree_ranges_for_inclusion(index, size)), root
+
+
+def consistency_proof(old: int, new: int) -> tuple[list[bytes], bytes, bytes]:
+    """The RFC 9162 consistency proof from `old` to `new`, and both roots."""
+    if old < 1 or old > new:
+        raise LedgerQueryError(f"need 1 <= old <= new: got old {old}, new {new}")
+    old_root, new_root = sealed_root(old), sealed_root(new)
+    return range_hashes(subtree_ranges_for_consistency(old, new)), old_root, new_root
+
+
+def block_at(height: int) -> Block:
+    block = Block.objects.filter(height=height).first()
+    if block is None:
+        raise LedgerQueryError(f"no block at height {height}")
+    return block
+
+
+def entries_for_ref(ref: str):
+    """A record's history, oldest first; unsealed entries have no leaf index yet."""
+    return Entry.objects.filter(ref=ref).order_by("id")

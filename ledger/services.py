@@ -1,0 +1,117 @@
+"""Ledger writes: sealing entries into signed blocks and checkpoints, and key rotation."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from ledger import keys
+from ledger.models import Block, Checkpoint, LedgerKey, LedgerState, TreeNode
+from ledger.recorder import ENTRY_TABLE, entry_time
+from ledger.tlog import block as tblock
+from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog.merkle import CompactRange, perfect_subtrees, root_hash
+from ledger.tree import subtree_hashes
+
+
+@dataclass(frozen=True)
+class SealResult:
+    height: int
+    first_index: int
+    count: int
+    tree_size: int
+
+
+def _compact_range(size: int) -> CompactRange:
+    """The right edge of the stored tree of `size` leaves, from O(log n) stored nodes."""
+    if size == 0:
+        return CompactRange()
+    nodes = perfect_subtrees(0, size)
+    hashes = subtree_hashes(nodes)
+    return CompactRange.from_hashes(size, [hashes[node] for node in nodes])
+
+
+def ensure_signing_key_registered() -> keys.note.Signer:
+    signer = keys.signer()
+    key_hash = f"{signer.key_hash:08x}"
+    if not LedgerKey.objects.filter(key_hash=key_hash).exists():
+        LedgerKey.objects.filter(active=True).update(active=False)
+        LedgerKey.objects.create(verifier_key=signer.verifier_key, key_hash=key_hash)
+    return signer
+
+
+@transaction.atomic
+def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
+    """Seals the committed, unsealed entries (in id order) into one signed block.
+
+    The locked state row serializes sealers (SQLite: the IMMEDIATE transaction does); an entry
+    whose transaction commits late is simply found by a later run.
+    """
+    max_entries = max_entries or settings.LEDGER_SEAL_BATCH
+    state, _ = LedgerState.objects.get_or_create(pk=1)
+    state = LedgerState.objects.select_for_update().get(pk=1)
+    signer = ensure_signing_key_registered()  # a new key's entry goes in this very block
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, leaf_hash FROM {ENTRY_TABLE} WHERE leaf_index IS NULL ORDER BY id LIMIT %s",
+            [max_entries],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return None
+        first = state.tree_size
+        leaves = [bytes(leaf) for _, leaf in rows]
+        cursor.executemany(
+            f"UPDATE {ENTRY_TABLE} SET leaf_index = %s WHERE id = %s",
+            [(first + i, entry_id) for i, (entry_id, _) in enumerate(rows)],
+        )
+        tree = _compact_range(first)
+        nodes = []
+        for leaf in leaves:
+            nodes.extend(tree.append(leaf))
+        cursor.executemany(
+            f"INSERT INTO {TreeNode._meta.db_table} (id, hash) VALUES (%s, %s)",
+            [(TreeNode.key(level, index), node) for level, index, node in nodes],
+        )
+    size, root = first + len(leaves), tree.root()
+    height = state.height + 1
+    time = entry_time(dt.datetime.now(dt.timezone.utc))
+    header = tblock.block_header(
+        origin=settings.PORTAL_ORIGIN, height=height, first_index=first, count=len(leaves),
+        batch_root=root_hash(leaves), prev_hash=bytes(state.block_hash), tree_size=size,
+        tree_root=root, time=time,
+    )
+    Block.objects.create(
+        height=height, first_index=first, count=len(leaves), batch_root=root_hash(leaves),
+        prev_hash=bytes(state.block_hash), tree_size=size, tree_root=root,
+        time=time, key_hash=f"{signer.key_hash:08x}",
+        signature=tblock.sign_block(header, signer), header=header,
+    )
+    note = tcheckpoint.sign_checkpoint(
+        tcheckpoint.Checkpoint(origin=settings.PORTAL_ORIGIN, size=size, root_hash=root), signer
+    )
+    Checkpoint.objects.create(tree_size=size, note=note)
+    LedgerState.objects.filter(pk=1).update(
+        tree_size=size, root=root, height=height, block_hash=tblock.block_hash(header)
+    )
+    return SealResult(height=height, first_index=first, count=len(leaves), tree_size=size)
+
+
+def ledger_seal_all(*, max_entries: int | None = None, progress=None) -> list[SealResult]:
+    """Seals until nothing is left, one block per batch."""
+    results = []
+    while (result := ledger_seal(max_entries=max_entries)) is not None:
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
+
+
+@transaction.atomic
+def ledger_key_rotate() -> str:
+    """Writes a new signing key; the old verifier key stays listed so old blocks verify."""
+    verifier = keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
+    ensure_signing_key_registered()
+    return verifier

@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from ledger import services
+
+
+@shared_task(name="ledger.tasks.seal", ignore_result=True)
+def seal():
+    """Beat runs this every LEDGER_SEAL_INTERVAL seconds; `manage.py seal` calls the same service."""
+    results = services.ledger_seal_all()
+    return sum(result.count for result in results)

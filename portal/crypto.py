@@ -1,0 +1,95 @@
+"""Encryption of personal data at rest, with keys outside the database and rotation."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ledger.keys import KeyFileError, read_key_file, write_secret_file
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(path: str, mtime: float) -> MultiFernet:
+    lines = [line.strip() for line in read_key_file(Path(path)).splitlines() if line.strip()]
+    if not lines:
+        raise KeyFileError(f"{path} holds no keys; run `python manage.py init_keys`.")
+    return MultiFernet([Fernet(line) for line in lines])
+
+
+def data_fernet() -> MultiFernet:
+    path = Path(settings.PORTAL_DATA_KEYS_FILE)
+    if not path.exists():
+        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
+    return _fernet_for(str(path), path.stat().st_mtime)
+
+
+def create_data_keys(path: Path) -> None:
+    write_secret_file(path, Fernet.generate_key().decode() + "\n")
+
+
+def add_data_key(path: Path) -> None:
+    """Puts a new key first (used to encrypt); older keys stay to decrypt until re-encryption."""
+    old = read_key_file(path)
+    write_secret_file(path, Fernet.generate_key().decode() + "\n" + old + "\n")
+
+
+def encrypt(text: str) -> str:
+    return data_fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return data_fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise KeyFileError("A stored value cannot be decrypted with the data keys on file.") from exc
+
+
+class EncryptedTextField(models.TextField):
+    """A text value stored encrypted (Fernet); the model sees plain text."""
+
+    description = _("Encrypted text")
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None or value == "" else decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value if value in (None, "") else encrypt(value)
+
+
+def encrypted_fields():
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedTextField):
+                yield model, field
+
+
+def reencrypt_all(progress=None) -> int:
+    """Re-encrypts every stored value with the newest key; the plain values do not change."""
+    from django.db import connection, transaction
+
+    fernet, count = data_fernet(), 0
+    with transaction.atomic():
+        for model, field in encrypted_fields():
+            table, column = model._meta.db_table, field.column
+            rows = model._base_manager.values_list("pk", field.attname)
+            for pk, plain in rows.iterator():
+                if plain in (None, ""):
+                    continue
+                token = fernet.encrypt(plain.encode()).decode()
+                # Raw SQL on purpose: the plain value and so its ledger commitment are unchanged.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = %s WHERE {model._meta.pk.column} = %s",
+                        [token, pk],
+                    )
+                count += 1
+                if progress and count % 1000 == 0:
+                    progress(count)
+    return count

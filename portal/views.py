@@ -1,0 +1,7 @@
+from django.shortcuts import render
+
+from ledger import selectors
+
+
+def home(request):
+    return render(request, "portal/home.html", {"head": selectors.tree_head()})
