@@ -7,8 +7,10 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Audit ledger")
 
     def ready(self):
-        from ledger import checks  # noqa: F401  (registers the system checks)
-        from ledger import recorder
+        from ledger import (
+            checks,  # noqa: F401  (registers the system checks)
+            recorder,
+        )
         from ledger.models import LedgeredModel
 
         for model in ledgered_models():

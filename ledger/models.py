@@ -91,6 +91,13 @@ class LedgeredModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+
+    save.alters_data = True
+
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
@@ -101,12 +108,6 @@ class LedgeredModel(models.Model):
         super().refresh_from_db(*args, **kwargs)
         recorder.remember_state(self)
 
-    def save(self, *args, **kwargs):
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using, savepoint=False):
-            super().save(*args, **kwargs)
-
-    save.alters_data = True
 
 
 class Entry(models.Model):
@@ -147,6 +148,9 @@ class TreeNode(models.Model):
     class Meta:
         db_table = "ledger_treenode"
 
+    def __str__(self):
+        return f"node level {self.id >> 56} index {self.id & ((1 << 56) - 1)}"
+
     @staticmethod
     def key(level: int, index: int) -> int:
         return (level << 56) | index
@@ -163,6 +167,9 @@ class LedgerState(models.Model):
 
     class Meta:
         db_table = "ledger_state"
+
+    def __str__(self):
+        return f"tree size {self.tree_size}, height {self.height}"
 
 
 class Block(models.Model):

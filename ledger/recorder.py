@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import hmac
 import os
 import uuid
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -34,8 +34,8 @@ class LedgerError(RuntimeError):
 
 
 def field_salt(seed: bytes, name: str) -> str:
-    """The salt of one field in one entry, derived from the entry's private seed."""
-    mac = hmac.new(seed, name.encode(), hashlib.sha256).digest()[:16]
+    """The salt of one field in one entry: keyed BLAKE2b of the name under the entry's private seed."""
+    mac = hashlib.blake2b(name.encode(), key=seed, digest_size=16).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
@@ -44,7 +44,7 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, (dt.date, dt.time, uuid.UUID, Decimal, float)):
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
     if isinstance(value, (bytes, memoryview)):
@@ -60,44 +60,59 @@ def _field(model, name):
     return model._meta.get_field(name)
 
 
+PLAIN, RELATION, MANY = 0, 1, 2
+
+
+@cache
+def _plan(model) -> tuple[tuple[str, str, int, bool], ...]:
+    """(name, attname, kind, public) of each ledger field: looked up once per model."""
+    plan = []
+    for name in model.ledger_fields:
+        field = _field(model, name)
+        kind = MANY if field.many_to_many else RELATION if field.is_relation else PLAIN
+        plan.append((name, field.attname, kind, name in model.ledger_public_fields))
+    return tuple(plan)
+
+
+def _value(obj, name, attname, kind, public):
+    if kind == PLAIN:
+        return _plain(getattr(obj, attname))
+    if kind == MANY:
+        return [] if obj.pk is None else sorted(getattr(obj, name).values_list("pk", flat=True))
+    related_id = getattr(obj, attname)
+    if related_id is None or not public:
+        return related_id
+    related = getattr(obj, name)
+    return getattr(related, "public_ref", str(related))
+
+
 def ledger_value(obj, name: str):
     """The committed value of one ledger field (foreign keys as the related id or public ref)."""
-    field = _field(type(obj), name)
-    if field.many_to_many:
-        if obj.pk is None:
-            return []
-        return sorted(getattr(obj, name).values_list("pk", flat=True))
-    if field.is_relation:
-        related_id = getattr(obj, field.attname)
-        if related_id is None or name not in type(obj).ledger_public_fields:
-            return related_id
-        related = getattr(obj, name)
-        return getattr(related, "public_ref", str(related))
-    return _plain(getattr(obj, field.attname))
+    for step in _plan(type(obj)):
+        if step[0] == name:
+            return _value(obj, *step)
+    raise KeyError(f"{type(obj).__name__}.{name} is not a ledger field")
 
 
 def state_of(obj, seed: bytes) -> tuple[dict, dict]:
     """The commitment (field -> salted digest) and the public-by-law fields in clear."""
-    model = type(obj)
     state, public = {}, {}
-    for name in model.ledger_fields:
-        value = ledger_value(obj, name)
+    for step in _plan(type(obj)):
+        name = step[0]
+        value = _value(obj, *step)
         state[name] = field_digest(field_salt(seed, name), name, value)
-        if name in model.ledger_public_fields:
+        if step[3]:
             public[name] = value
     return state, public
 
 
 def _concrete_values(obj) -> dict:
-    model = type(obj)
-    deferred = obj.get_deferred_fields()
-    values = {}
-    for name in model.ledger_fields:
-        field = _field(model, name)
-        if field.many_to_many or field.attname in deferred:
-            continue
-        values[name] = getattr(obj, field.attname)
-    return values
+    loaded = obj.__dict__  # deferred fields are simply absent, as Model.get_deferred_fields() sees it
+    return {
+        name: loaded[attname]
+        for name, attname, kind, _public in _plan(type(obj))
+        if kind != MANY and attname in loaded
+    }
 
 
 def remember_state(obj) -> None:
@@ -123,7 +138,7 @@ def record(obj, op: str, changed, *, using: str = "default") -> None:
     connection = connections[using]
     if not connection.in_atomic_block:
         raise LedgerError("A ledgered change must run inside a transaction (transaction.atomic).")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     seed = os.urandom(16)
     state, public = ({}, {}) if op == "delete" else state_of(obj, seed)
     entry = {

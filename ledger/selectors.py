@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from ledger.models import Block, Checkpoint, Entry, LedgerState
 from ledger.tlog.merkle import subtree_ranges_for_consistency, subtree_ranges_for_inclusion
 from ledger.tree import range_hashes
@@ -35,8 +37,8 @@ def sealed_root(size: int) -> bytes:
     if root is None:
         head = tree_head().size
         raise LedgerQueryError(
-            f"size {size} is not a sealed tree size (the tree has {head} leaves; "
-            "use the size of a checkpoint or block)"
+            _("size %(size)s is not a sealed tree size (the tree has %(head)s leaves; "
+              "use the size of a checkpoint or block)") % {"size": size, "head": head}
         )
     return bytes(root)
 
@@ -44,14 +46,19 @@ def sealed_root(size: int) -> bytes:
 def entry_at(index: int) -> Entry:
     entry = Entry.objects.filter(leaf_index=index).only("leaf_index", "data", "leaf_hash").first()
     if entry is None:
-        raise LedgerQueryError(f"no sealed entry at index {index} (tree size {tree_head().size})")
+        raise LedgerQueryError(
+            _("no sealed entry at index %(index)s (tree size %(size)s)")
+            % {"index": index, "size": tree_head().size}
+        )
     return entry
 
 
 def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
     """The RFC 9162 audit path for leaf `index` in the tree of `size`, and that tree's root."""
     if index < 0 or size < 1 or index >= size:
-        raise LedgerQueryError(f"index must be in [0, size): got index {index}, size {size}")
+        raise LedgerQueryError(
+            _("index must be in [0, size): got index %(index)s, size %(size)s") % {"index": index, "size": size}
+        )
     root = sealed_root(size)
     return range_hashes(subtree_ranges_for_inclusion(index, size)), root
 
@@ -59,7 +66,7 @@ def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
 def consistency_proof(old: int, new: int) -> tuple[list[bytes], bytes, bytes]:
     """The RFC 9162 consistency proof from `old` to `new`, and both roots."""
     if old < 1 or old > new:
-        raise LedgerQueryError(f"need 1 <= old <= new: got old {old}, new {new}")
+        raise LedgerQueryError(_("need 1 <= old <= new: got old %(old)s, new %(new)s") % {"old": old, "new": new})
     old_root, new_root = sealed_root(old), sealed_root(new)
     return range_hashes(subtree_ranges_for_consistency(old, new)), old_root, new_root
 
@@ -67,7 +74,7 @@ def consistency_proof(old: int, new: int) -> tuple[list[bytes], bytes, bytes]:
 def block_at(height: int) -> Block:
     block = Block.objects.filter(height=height).first()
     if block is None:
-        raise LedgerQueryError(f"no block at height {height}")
+        raise LedgerQueryError(_("no block at height %(height)s") % {"height": height})
     return block
 
 

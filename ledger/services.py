@@ -77,7 +77,7 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
         )
     size, root = first + len(leaves), tree.root()
     height = state.height + 1
-    time = entry_time(dt.datetime.now(dt.timezone.utc))
+    time = entry_time(dt.datetime.now(dt.UTC))
     header = tblock.block_header(
         origin=settings.PORTAL_ORIGIN, height=height, first_index=first, count=len(leaves),
         batch_root=root_hash(leaves), prev_hash=bytes(state.block_hash), tree_size=size,

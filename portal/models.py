@@ -18,7 +18,9 @@ class Role(models.TextChoices):
 
 
 class PortalUserManager(UserManager.from_queryset(LedgerQuerySet)):
-    pass
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(LedgeredModel, AbstractUser):

@@ -147,6 +147,8 @@ else:
         "control_folder": str(CELERY_QUEUE_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_QUEUE_DIR / 'results'}"
+    for _folder in ("queue", "control", "results"):
+        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

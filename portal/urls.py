@@ -13,4 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("ledger.urls")),
+    path("", include("licenses.urls")),
+    path("", include("land_registry.urls")),
 ]

@@ -24,3 +24,36 @@ def system_test_actor():
     """Changes made directly through the ORM in a test are ledgered as this system actor."""
     with acting_as(system_actor("test")):
         yield
+
+
+def personal_values() -> set[str]:
+    """Every personal value now in the database: people's names, e-mails, encrypted fields."""
+    from django.contrib.auth import get_user_model
+
+    from portal.crypto import encrypted_fields
+
+    values = set()
+    for first, last, email in get_user_model().objects.values_list("first_name", "last_name", "email"):
+        values.update(v for v in (first, last, email, f"{last}{first}") if len(v) >= 2)
+    for model, field in encrypted_fields():
+        values.update(v for v in model._base_manager.values_list(field.attname, flat=True) if v and len(v) >= 2)
+    return values
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_ledger(request):
+    """After every database test: no personal value it created appears in clear in any entry."""
+    if request.node.get_closest_marker("django_db") is None:
+        yield
+        return
+    request.getfixturevalue("db")
+    yield
+    from ledger.models import Entry
+
+    values = personal_values()
+    if not values:
+        return
+    for data in Entry.objects.values_list("data", flat=True):
+        text = bytes(data).decode()
+        leaked = [value for value in values if value in text]
+        assert not leaked, f"personal data in clear in a ledger entry: {leaked} in {text}"

@@ -3,6 +3,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from ledger import keys, selectors, services
 from ledger.models import Block, Checkpoint, Entry, LedgerKey
@@ -97,7 +98,7 @@ def test_proofs_take_a_constant_number_of_queries_whatever_the_tree_size():
 def test_unsealed_sizes_are_refused():
     make_records(3)
     services.ledger_seal()
-    with pytest.raises(selectors.LedgerQueryError, match="not a sealed tree size"):
+    with translation.override("en"), pytest.raises(selectors.LedgerQueryError, match="not a sealed tree size"):
         selectors.inclusion_proof(0, 2)
 
 
@@ -119,3 +120,18 @@ def test_key_rotation_keeps_old_blocks_verifiable(tmp_path):
         assert LedgerKey.objects.get(verifier_key=new_verifier).active
     finally:
         keys.write_secret_file(settings_file, backup)
+
+
+def test_disclosed_fields_verify_against_the_sealed_entry_and_tampering_fails():
+    from ledger import disclosure
+
+    record = Record.objects.create(title="licence", secret="S-123", amount=3)
+    services.ledger_seal()
+    entry, disclosures = disclosure.disclosures_for(record, ["secret", "amount"])
+    bundle = disclosure.proof_bundle(entry)
+    checked = disclosure.check_bundle(bundle, disclosures, keys.signer().verifier_key)
+    assert checked.fields == {"secret": "S-123", "amount": 3}
+    forged = dict(disclosures, amount=disclosures["secret"])
+    with pytest.raises(disclosure.DisclosureError, match="amount"):
+        disclosure.check_bundle(bundle, forged, keys.signer().verifier_key)
+    assert [step.proof_status for step in disclosure.record_history(record)] == ["verified"]

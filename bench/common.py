@@ -1,0 +1,64 @@
+"""Shared set-up of the benchmarks: a fresh database (SQLite in a temp dir, or DATABASE_URL
+with a `bench_` database), fresh keys, Django ready, an actor set. Results print as ratios."""
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup(label: str):
+    tmp = Path(tempfile.mkdtemp(prefix=f"gongxin-bench-{label}-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    os.environ["PORTAL_VAR_DIR"] = str(tmp)
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        base, _, _name = url.rpartition("/")
+        os.environ["DATABASE_URL"] = f"{base}/bench_{label}"
+        _recreate_postgres(base, f"bench_{label}")
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from ledger import keys
+    from ledger.actor import push_actor, system_actor
+    from portal import crypto
+
+    settings.PORTAL_SIGNING_KEY_FILE = tmp / "signing.key"
+    settings.PORTAL_PSEUDONYM_KEY_FILE = tmp / "pseudonym.key"
+    settings.PORTAL_DATA_KEYS_FILE = tmp / "data.keys"
+    keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
+    keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
+    crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
+    call_command("migrate", verbosity=0)
+    push_actor(system_actor(f"bench:{label}"))
+    from django.db import connection
+
+    print(f"# database: {connection.vendor}; python {sys.version.split()[0]}")
+    return tmp
+
+
+def _recreate_postgres(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def median(values):
+    return statistics.median(values)

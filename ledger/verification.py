@@ -1,0 +1,151 @@
+"""`verify_ledger`: re-derives the whole ledger from the database and names every difference.
+
+The log itself is checked by ledger.tlog.audit.Auditor (the same code an offline auditor runs);
+this module feeds it from the database and adds what only the database can show: the stored
+tree nodes that proofs are served from, and whether each ledgered record still matches the
+commitment of its newest entry.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.db import connection
+
+from ledger.apps import ledgered_models
+from ledger.models import Block, Checkpoint, Entry, LedgerKey, LedgerState, TreeNode
+from ledger.recorder import ENTRY_TABLE, state_of
+from ledger.tlog.audit import Auditor, Finding
+
+PAGE = 20_000
+
+
+def sealed_entries() -> Iterator[tuple[int, bytes, bytes]]:
+    """Sealed entries in index order, paged by index so that memory stays flat."""
+    last = -1
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT leaf_index, data, leaf_hash FROM {ENTRY_TABLE} "
+                "WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
+                [last, PAGE],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            for index, data, leaf in rows:
+                yield index, bytes(data), bytes(leaf)
+            last = rows[-1][0]
+
+
+def block_dict(block: Block) -> dict:
+    return {
+        "height": block.height, "first_index": block.first_index, "count": block.count,
+        "batch_root": bytes(block.batch_root), "prev_hash": bytes(block.prev_hash),
+        "tree_size": block.tree_size, "tree_root": bytes(block.tree_root), "time": block.time,
+        "key_hash": block.key_hash, "signature": bytes(block.signature),
+    }
+
+
+def verifier_keys(extra=()) -> list[str]:
+    return [*LedgerKey.objects.values_list("verifier_key", flat=True), *extra]
+
+
+class NodeCheck:
+    """Compares the stored inner nodes with the ones the Auditor re-derives."""
+
+    def __init__(self):
+        self.derived: dict[int, bytes] = {}
+
+    def __call__(self, level: int, index: int, node: bytes) -> None:
+        self.derived[TreeNode.key(level, index)] = node
+
+    def findings(self) -> list[Finding]:
+        found, seen = [], set()
+        for key, stored in TreeNode.objects.values_list("pk", "hash").iterator(PAGE):
+            seen.add(key)
+            derived = self.derived.get(key)
+            where = f"tree node level {key >> 56} index {key & ((1 << 56) - 1)}"
+            if derived is None:
+                found.append(Finding("tree-node-extra", where, "stored node is of no sealed subtree"))
+            elif derived != bytes(stored):
+                found.append(Finding("tree-node", where, "stored hash differs from the re-derived one; "
+                                     "proofs served from it would fail"))
+        for key in self.derived.keys() - seen:
+            where = f"tree node level {key >> 56} index {key & ((1 << 56) - 1)}"
+            found.append(Finding("tree-node-missing", where, "a sealed subtree's node is not stored"))
+        return found
+
+
+def _state_findings(blocks: list[Block]) -> list[Finding]:
+    state = LedgerState.objects.filter(pk=1).first()
+    if not blocks:
+        return []
+    last = blocks[-1]
+    if state is None or state.tree_size != last.tree_size or bytes(state.root) != bytes(last.tree_root):
+        return [Finding("ledger-state", "ledger_state", "tree head does not match the newest block")]
+    return []
+
+
+def record_findings(progress: Callable[[str], None] | None = None) -> list[Finding]:
+    """For every ledgered record: does its current state match its newest entry's commitment?"""
+    findings = []
+    for model in ledgered_models():
+        kind = model._meta.label_lower
+        newest: dict[str, tuple[dict, bytes]] = {}
+        rows = Entry.objects.filter(kind=kind).order_by("id").values_list("ref", "data", "salt_seed")
+        for ref, data, seed in rows.iterator(PAGE):
+            newest[ref] = (json.loads(bytes(data)), bytes(seed))
+        m2m = [name for name in model.ledger_fields if model._meta.get_field(name).many_to_many]
+        objects = model._base_manager.prefetch_related(*m2m) if m2m else model._base_manager.all()
+        seen = set()
+        for obj in objects.iterator(2000):
+            seen.add(obj.public_ref)
+            where = f"{kind} {obj.public_ref}"
+            if obj.public_ref not in newest:
+                findings.append(Finding("record-unledgered", where, "record has no ledger entry"))
+                continue
+            entry, seed = newest[obj.public_ref]
+            if entry["op"] == "delete":
+                findings.append(Finding("record-deleted", where, "record exists but its newest entry deletes it"))
+                continue
+            state, _public = state_of(obj, seed)
+            differ = sorted(name for name in state if entry["state"].get(name) != state[name])
+            if differ:
+                findings.append(Finding(
+                    "record-state", where,
+                    f"current values of {', '.join(differ)} do not match the newest entry's commitment "
+                    "(changed outside the ledger)"))
+        for ref, (entry, _seed) in newest.items():
+            if ref not in seen and entry["op"] != "delete":
+                findings.append(Finding("record-missing", f"{kind} {ref}",
+                                        "record was removed without a ledger entry"))
+        if progress:
+            progress(f"checked {len(seen)} {kind} records")
+    return findings
+
+
+def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True) -> list[Finding]:
+    node_check = NodeCheck()
+    blocks = list(Block.objects.order_by("height"))
+    head = blocks[-1].tree_size if blocks else 0
+    auditor = Auditor(
+        settings.PORTAL_ORIGIN, verifier_keys(keys), tree_size=head, on_node=node_check, progress=progress
+    )
+    count = 0
+    for index, data, leaf in sealed_entries():
+        auditor.add_entry(index, data, leaf)
+        count += 1
+        if progress and count % 100_000 == 0:
+            progress(f"read {count} entries")
+    for block in blocks:
+        auditor.add_block(block_dict(block))
+    for note in Checkpoint.objects.order_by("tree_size").values_list("note", flat=True):
+        auditor.add_checkpoint(note)
+    findings = auditor.finish()
+    findings += node_check.findings()
+    findings += _state_findings(blocks)
+    if records:
+        findings += record_findings(progress)
+    return findings
