@@ -128,7 +128,7 @@ class Entry(models.Model):
         indexes = [
             models.Index(
                 fields=["id"], condition=models.Q(leaf_index__isnull=True), name="ledger_entry_unsealed"
-            )
+            ),
         ]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")

@@ -21,22 +21,25 @@ from ledger.tlog.audit import Auditor, Finding
 PAGE = 20_000
 
 
-def sealed_entries() -> Iterator[tuple[int, bytes, bytes]]:
-    """Sealed entries in index order, paged by index so that memory stays flat."""
+def sealed_entry_rows(columns: str = "leaf_index, data, leaf_hash") -> Iterator[tuple]:
+    """Sealed entries' rows in index order (leaf_index first), paged so that memory stays flat."""
     last = -1
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                f"SELECT leaf_index, data, leaf_hash FROM {ENTRY_TABLE} "
-                "WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
+                f"SELECT {columns} FROM {ENTRY_TABLE} WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
                 [last, PAGE],
             )
             rows = cursor.fetchall()
             if not rows:
                 return
-            for index, data, leaf in rows:
-                yield index, bytes(data), bytes(leaf)
+            yield from rows
             last = rows[-1][0]
+
+
+def sealed_entries() -> Iterator[tuple[int, bytes, bytes]]:
+    for index, data, leaf in sealed_entry_rows():
+        yield index, bytes(data), bytes(leaf)
 
 
 def block_dict(block: Block) -> dict:
@@ -88,42 +91,67 @@ def _state_findings(blocks: list[Block]) -> list[Finding]:
     return []
 
 
-def record_findings(progress: Callable[[str], None] | None = None) -> list[Finding]:
+class NewestEntries:
+    """Per ledgered kind, the id of each record's newest entry, gathered in the audit's one pass."""
+
+    def __init__(self, kinds):
+        self.ids: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
+
+    def see(self, kind: str, ref: str, entry_id: int) -> None:
+        refs = self.ids.get(kind)
+        if refs is not None and refs.get(ref, -1) < entry_id:
+            refs[ref] = entry_id
+
+    def see_unsealed(self) -> None:
+        for kind, ref, entry_id in Entry.objects.filter(leaf_index__isnull=True).values_list("kind", "ref", "id"):
+            self.see(kind, ref, entry_id)
+
+    def load(self, kind: str) -> dict[str, tuple[dict, bytes]]:
+        """ref -> (newest entry, its salt seed), read by primary key in pages."""
+        ids, loaded = list(self.ids[kind].values()), {}
+        for start in range(0, len(ids), 2000):
+            rows = Entry.objects.filter(pk__in=ids[start:start + 2000]).values_list("ref", "data", "salt_seed")
+            for ref, data, seed in rows:
+                loaded[ref] = (json.loads(bytes(data)), bytes(seed))
+        return loaded
+
+
+def record_findings(newest: NewestEntries, progress: Callable[[str], None] | None = None) -> list[Finding]:
     """For every ledgered record: does its current state match its newest entry's commitment?"""
     findings = []
     for model in ledgered_models():
         kind = model._meta.label_lower
-        newest: dict[str, tuple[dict, bytes]] = {}
-        rows = Entry.objects.filter(kind=kind).order_by("id").values_list("ref", "data", "salt_seed")
-        for ref, data, seed in rows.iterator(PAGE):
-            newest[ref] = (json.loads(bytes(data)), bytes(seed))
+        entries = newest.load(kind)
         m2m = [name for name in model.ledger_fields if model._meta.get_field(name).many_to_many]
         objects = model._base_manager.prefetch_related(*m2m) if m2m else model._base_manager.all()
         seen = set()
         for obj in objects.iterator(2000):
             seen.add(obj.public_ref)
-            where = f"{kind} {obj.public_ref}"
-            if obj.public_ref not in newest:
-                findings.append(Finding("record-unledgered", where, "record has no ledger entry"))
-                continue
-            entry, seed = newest[obj.public_ref]
-            if entry["op"] == "delete":
-                findings.append(Finding("record-deleted", where, "record exists but its newest entry deletes it"))
-                continue
-            state, _public = state_of(obj, seed)
-            differ = sorted(name for name in state if entry["state"].get(name) != state[name])
-            if differ:
-                findings.append(Finding(
-                    "record-state", where,
-                    f"current values of {', '.join(differ)} do not match the newest entry's commitment "
-                    "(changed outside the ledger)"))
-        for ref, (entry, _seed) in newest.items():
+            findings.extend(_record_finding(kind, obj, entries.get(obj.public_ref)))
+        for ref, (entry, _seed) in entries.items():
             if ref not in seen and entry["op"] != "delete":
                 findings.append(Finding("record-missing", f"{kind} {ref}",
                                         "record was removed without a ledger entry"))
         if progress:
             progress(f"checked {len(seen)} {kind} records")
     return findings
+
+
+def _record_finding(kind, obj, newest) -> list[Finding]:
+    where = f"{kind} {obj.public_ref}"
+    if newest is None:
+        return [Finding("record-unledgered", where, "record has no ledger entry")]
+    entry, seed = newest
+    if entry["op"] == "delete":
+        return [Finding("record-deleted", where, "record exists but its newest entry deletes it")]
+    state, _public = state_of(obj, seed)
+    differ = sorted(name for name in state if entry["state"].get(name) != state[name])
+    if differ:
+        return [Finding(
+            "record-state", where,
+            f"current values of {', '.join(differ)} do not match the newest entry's commitment "
+            "(changed outside the ledger)")]
+    return []
 
 
 def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True) -> list[Finding]:
@@ -133,12 +161,15 @@ def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, rec
     auditor = Auditor(
         settings.PORTAL_ORIGIN, verifier_keys(keys), tree_size=head, on_node=node_check, progress=progress
     )
-    count = 0
-    for index, data, leaf in sealed_entries():
-        auditor.add_entry(index, data, leaf)
+    newest = NewestEntries(model._meta.label_lower for model in ledgered_models())
+    count, add, see = 0, auditor.add_entry, newest.see
+    for index, data, leaf, kind, ref, entry_id in sealed_entry_rows("leaf_index, data, leaf_hash, kind, ref, id"):
+        add(index, bytes(data), bytes(leaf))
+        see(kind, ref, entry_id)
         count += 1
         if progress and count % 100_000 == 0:
             progress(f"read {count} entries")
+    newest.see_unsealed()
     for block in blocks:
         auditor.add_block(block_dict(block))
     for note in Checkpoint.objects.order_by("tree_size").values_list("note", flat=True):
@@ -147,5 +178,5 @@ def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, rec
     findings += node_check.findings()
     findings += _state_findings(blocks)
     if records:
-        findings += record_findings(progress)
+        findings += record_findings(newest, progress)
     return findings

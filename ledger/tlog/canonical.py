@@ -1,0 +1,162 @@
+"""Canonical JSON for ledger entry bytes.
+
+UTF-8, object keys sorted (by code point), separators "," and ":", no insignificant
+whitespace, non-ASCII characters as themselves; only objects with string keys, arrays,
+strings, integers, booleans and null. No floats: their text forms are not unique.
+"""
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Sequence
+from typing import Any
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=True
+)
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"float {text} is not allowed in canonical JSON")
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not allowed in canonical JSON")
+
+
+_decoder = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_constant)
+_scan = _decoder.scan_once
+
+
+def _check_slow(obj: Any, path: str) -> None:
+    if obj is None or isinstance(obj, (bool, int)):
+        return
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{path}: string has a lone surrogate, not UTF-8") from None
+        return
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: object key {key!r} is {type(key).__name__}, not str")
+            _check_slow(key, f"{path}.{key}")
+            _check_slow(value, f"{path}.{key}")
+        return
+    if isinstance(obj, list):
+        for i, value in enumerate(obj):
+            _check_slow(value, f"{path}[{i}]")
+        return
+    if isinstance(obj, float):
+        raise TypeError(f"{path}: float {obj!r} is not allowed in canonical JSON")
+    raise TypeError(f"{path}: {type(obj).__name__} is not allowed in canonical JSON")
+
+
+def _check(obj: Any, path: str) -> None:
+    """Fast walk for the common case (exact built-in types); the slow walk names the path."""
+    stack = [obj]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        x = pop()
+        t = type(x)
+        if t is str:
+            if not x.isascii():
+                try:
+                    x.encode("utf-8")
+                except UnicodeEncodeError:
+                    return _check_slow(obj, path)
+        elif t is int or t is bool or x is None:
+            continue
+        elif t is dict:
+            for key in x:
+                if type(key) is not str:
+                    return _check_slow(obj, path)
+                push(key)
+            extend(x.values())
+        elif t is list:
+            extend(x)
+        else:
+            return _check_slow(obj, path)
+    return None
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The canonical bytes of `obj`; TypeError naming the path ($.a[0].b) of a disallowed value."""
+    _check(obj, "$")
+    return _encoder.encode(obj).encode("utf-8")
+
+
+def _decode(text: str) -> Any:
+    try:
+        obj, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON: no value at the start") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if end != len(text):
+        raise ValueError(f"not canonical JSON: extra data at character {end}")
+    return obj
+
+
+def parse_canonical(data: bytes) -> Any:
+    """The value encoded by `data`; ValueError unless `data` is exactly its canonical form."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"canonical JSON is bytes, not {type(data).__name__}")
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc}") from None
+    obj = _decode(text)
+    try:
+        again = _encoder.encode(obj)
+    except ValueError as exc:
+        raise ValueError(f"not canonical JSON: {exc}") from None
+    if again != text:
+        raise ValueError("not canonical JSON: re-encoding differs (key order, spacing or escapes)")
+    try:
+        again.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not canonical JSON: escaped lone surrogate") from None
+    return obj
+
+
+def non_canonical(datas: Sequence[bytes]) -> list[tuple[int, str]]:
+    """The positions in `datas` that are not canonical JSON, with the reason; [] when all are.
+
+    Fast path for audits: parse all items as one JSON array (one C call), then require each
+    element to re-encode to exactly its item. That is exact: an item equal to the canonical
+    encoding of some value is canonical JSON, however the joined text was split while parsing.
+    Any failure falls back to checking item by item, to name the bad ones.
+    """
+    gc_was_on = gc.isenabled()
+    gc.disable()  # parsing builds many acyclic objects; collections would only cost time
+    try:
+        try:
+            texts = [d.decode("utf-8") for d in datas]
+            joined = "[" + ",".join(texts) + "]"
+            values, end = _scan(joined, 0)
+            # Compare item by item, NOT _encoder.encode(values) == joined: fragments such as
+            # ["[1", "2]", "3,4"] join into a canonical array of as many values (see the tests).
+            if end == len(joined) and len(values) == len(texts):
+                encode = _encoder.encode
+                if [encode(v) for v in values] == texts:
+                    return []
+        except (ValueError, StopIteration, AttributeError, TypeError):
+            pass
+        return _each(datas, set())
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _each(datas: Sequence[bytes], skip: set[int]) -> list[tuple[int, str]]:
+    bad = []
+    for i, data in enumerate(datas):
+        if i in skip:
+            continue
+        try:
+            parse_canonical(data)
+        except ValueError as exc:
+            bad.append((i, str(exc)))
+    return bad
