@@ -1,0 +1,187 @@
+"""Reads of the register: what a clerk, a citizen and the public may see."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from land_registry.models import (
+    Notice,
+    Office,
+    Parcel,
+    Party,
+    Registration,
+    RegistrationKind,
+    RegistrationState,
+    Right,
+    RightKind,
+)
+from ledger import selectors as ledger_selectors
+from ledger.models import Entry
+
+OFFICE_PERMISSION = "land_registry.work_in_office"
+
+
+def clerk_offices(user) -> QuerySet[Office]:
+    """The offices whose register the user may keep (all of them for a superuser)."""
+    if not user.is_authenticated or not user.is_active:
+        return Office.objects.none()
+    return get_objects_for_user(user, OFFICE_PERMISSION, klass=Office, accept_global_perms=False)
+
+
+def clerk_may_work_in(user, office: Office) -> bool:
+    return clerk_offices(user).filter(pk=office.pk).exists()
+
+
+def parcels_for_clerk(user) -> QuerySet[Parcel]:
+    return Parcel.objects.filter(office__in=clerk_offices(user))
+
+
+def registrations_for_clerk(user) -> QuerySet[Registration]:
+    return Registration.objects.filter(office__in=clerk_offices(user))
+
+
+def parties_for_clerk(user) -> QuerySet[Party]:
+    offices = clerk_offices(user)
+    return Party.objects.filter(Q(office__in=offices) | Q(rights__parcel__office__in=offices)).distinct()
+
+
+def active_rights(parcel: Parcel, kind: str | None = None) -> QuerySet[Right]:
+    rights = parcel.rights.filter(active=True).select_related("holder")
+    return rights.filter(kind=kind) if kind else rights
+
+
+def active_seizure(parcel: Parcel) -> Right | None:
+    return active_rights(parcel, RightKind.SEIZURE).first()
+
+
+def parcel_search(query: str, *, limit: int = 50) -> QuerySet[Parcel]:
+    query = (query or "").strip()
+    parcels = Parcel.objects.select_related("office")
+    if not query:
+        return parcels.none()
+    return parcels.filter(Q(number__iexact=query) | Q(number__istartswith=query)
+                          | Q(location__icontains=query))[:limit]
+
+
+def parties_of_user(user) -> QuerySet[Party]:
+    if not user.is_authenticated:
+        return Party.objects.none()
+    return Party.objects.filter(user=user)
+
+
+def parcels_of_citizen(user) -> QuerySet[Parcel]:
+    """Parcels where the user holds, or held, a right."""
+    return Parcel.objects.filter(rights__holder__in=parties_of_user(user)).distinct().select_related("office")
+
+
+def consents_awaited(user) -> list[tuple[Registration, Party]]:
+    """Prepared registrations on the user's parcels that wait for this user's consent."""
+    waiting = []
+    parties = list(parties_of_user(user))
+    if not parties:
+        return waiting
+    registrations = Registration.objects.filter(
+        state=RegistrationState.PREPARED, consent_required=True,
+        parcels__rights__holder__in=parties, parcels__rights__active=True,
+        parcels__rights__kind=RightKind.OWNERSHIP,
+    ).distinct().prefetch_related("parcels", "consents")
+    for registration in registrations:
+        owners = owners_to_consent(registration)
+        given = {consent.party_id for consent in registration.consents.all()}
+        for party in parties:
+            if party.pk in owners and party.pk not in given:
+                waiting.append((registration, party))
+    return waiting
+
+
+def owners_to_consent(registration: Registration) -> set[int]:
+    """The parties (ids) whose consent the registration needs: the current owners of its parcels."""
+    if not registration.consent_required:
+        return set()
+    return set(Right.objects.filter(parcel__in=registration.parcels.all(), active=True,
+                                    kind=RightKind.OWNERSHIP).values_list("holder_id", flat=True))
+
+
+def lineage(parcel: Parcel) -> dict:
+    """The parcel's family tree: ancestors and descendants as nested {parcel, parents|children}."""
+
+    def up(node, seen):
+        return {"parcel": node, "parents": [up(p, seen | {p.pk}) for p in node.parents.all()
+                                            if p.pk not in seen]}
+
+    def down(node, seen):
+        return {"parcel": node, "children": [down(c, seen | {c.pk}) for c in node.children.all()
+                                             if c.pk not in seen]}
+
+    return {"ancestors": up(parcel, {parcel.pk})["parents"],
+            "descendants": down(parcel, {parcel.pk})["children"]}
+
+
+@dataclass(frozen=True)
+class LedgerLink:
+    index: int | None
+    entry_url: str
+    proof_url: str
+
+
+def ledger_link(entry: Entry | None, tree_size: int) -> LedgerLink | None:
+    if entry is None:
+        return None
+    if entry.leaf_index is None or entry.leaf_index >= tree_size:
+        return LedgerLink(None, "", "")
+    index = entry.leaf_index
+    return LedgerLink(index, f"/api/ledger/entries/{index}",
+                      f"/api/ledger/proofs/inclusion?index={index}&size={tree_size}")
+
+
+def approval_entry(registration: Registration) -> Entry | None:
+    """The ledger entry that recorded the registration's approval."""
+    for entry in Entry.objects.filter(ref=registration.public_ref).order_by("id"):
+        data = json.loads(bytes(entry.data))
+        if data.get("public", {}).get("state") == RegistrationState.APPROVED:
+            return entry
+    return None
+
+
+def newest_entry(obj) -> Entry | None:
+    return ledger_selectors.entries_for_ref(obj.public_ref).order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    registration: Registration
+    rights: list
+    ended: list
+    ledger: LedgerLink | None
+
+
+def parcel_timeline(parcel: Parcel) -> list[TimelineEvent]:
+    """Approved registrations on the parcel, oldest first, each with its ledger entry and proof."""
+    tree_size = ledger_selectors.tree_head().size
+    events = []
+    registrations = (parcel.registrations.filter(state=RegistrationState.APPROVED)
+                     .order_by("decided_at", "id").prefetch_related("rights", "ended_rights"))
+    for registration in registrations:
+        events.append(TimelineEvent(
+            registration=registration,
+            rights=[r for r in registration.rights.all() if r.parcel_id == parcel.pk],
+            ended=[r for r in registration.ended_rights.all() if r.parcel_id == parcel.pk],
+            ledger=ledger_link(approval_entry(registration), tree_size),
+        ))
+    return events
+
+
+def parcel_history(parcel: Parcel) -> QuerySet[Right]:
+    """Every right ever registered on the parcel, ended and corrected ones included."""
+    return parcel.rights.select_related("holder", "registration", "ended_by", "corrects").order_by(
+        "registered_at", "id")
+
+
+def notices_for(user) -> QuerySet[Notice]:
+    return Notice.objects.filter(user=user).select_related("parcel", "registration")
+
+
+TRANSFER_LIKE = (RegistrationKind.TRANSFER, RegistrationKind.MORTGAGE)

@@ -1,0 +1,120 @@
+"""Pages of the register: public search, parcel pages and extracts; a citizen's parcels and consents."""
+from __future__ import annotations
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from land_registry import selectors, services
+from land_registry.models import Follow, Parcel, Registration
+from ledger import selectors as ledger_selectors
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()[:100]
+    return render(request, "land_registry/search.html", {
+        "query": query, "parcels": selectors.parcel_search(query) if query else None})
+
+
+def _parcel(ref: str) -> Parcel:
+    return get_object_or_404(Parcel.objects.select_related("office"), public_ref=ref)
+
+
+def parcel(request, ref: str):
+    parcel = _parcel(ref)
+    following = (request.user.is_authenticated
+                 and Follow.objects.filter(user=request.user, parcel=parcel).exists())
+    return render(request, "land_registry/parcel.html", {
+        "parcel": parcel,
+        "rights": selectors.active_rights(parcel),
+        "timeline": selectors.parcel_timeline(parcel),
+        "lineage": selectors.lineage(parcel),
+        "following": following,
+    })
+
+
+def _qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+def extract(request, ref: str):
+    """A printable extract: every current fact with the ledger index that commits to it, and the
+    signed checkpoint they are proved against, so anyone can verify it later."""
+    parcel = _parcel(ref)
+    checkpoint = ledger_selectors.checkpoint_latest()
+    size = checkpoint.tree_size if checkpoint else 0
+    rights = list(selectors.active_rights(parcel))
+    facts = [(parcel, selectors.ledger_link(selectors.newest_entry(parcel), size))]
+    facts += [(right, selectors.ledger_link(selectors.newest_entry(right), size)) for right in rights]
+    url = request.build_absolute_uri(request.path)
+    return render(request, "land_registry/extract.html", {
+        "parcel": parcel, "rights": rights, "facts": facts, "checkpoint": checkpoint,
+        "complete": all(link and link.index is not None for _, link in facts),
+        "qr": mark_safe(_qr_svg(url)),  # noqa: S308 (our own SVG, generated from our own URL)
+        "url": url,
+    })
+
+
+@login_required
+@require_POST
+def follow(request, ref: str):
+    parcel = _parcel(ref)
+    if request.POST.get("follow") == "0":
+        services.parcel_unfollow(user=request.user, parcel=parcel)
+    else:
+        services.parcel_follow(user=request.user, parcel=parcel)
+    return redirect(parcel)
+
+
+@login_required
+def mine(request):
+    return render(request, "land_registry/mine.html", {
+        "parcels": selectors.parcels_of_citizen(request.user),
+        "awaited": selectors.consents_awaited(request.user),
+    })
+
+
+@login_required
+def my_parcel(request, ref: str):
+    """A citizen's own parcel with its full history, their own name in full."""
+    parcel = selectors.parcels_of_citizen(request.user).filter(public_ref=ref).first()
+    if parcel is None:
+        raise Http404
+    own = set(selectors.parties_of_user(request.user).values_list("pk", flat=True))
+    return render(request, "land_registry/my_parcel.html", {
+        "parcel": parcel, "history": selectors.parcel_history(parcel), "own": own,
+        "timeline": selectors.parcel_timeline(parcel),
+    })
+
+
+@login_required
+@require_POST
+def consent(request, ref: str):
+    registration = get_object_or_404(Registration, public_ref=ref)
+    try:
+        services.consent_give(user=request.user, registration=registration)
+    except services.RegistrationRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _consented_message(registration))
+    return redirect("land_registry:mine")
+
+
+def _consented_message(registration) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Your consent to the %(kind)s of parcel %(number)s is recorded.") % {
+        "kind": registration.get_kind_display(), "number": registration.parcel_numbers}
+
+
+@login_required
+def notices(request):
+    items = list(selectors.notices_for(request.user)[:100])
+    services.notices_mark_read(user=request.user)
+    return render(request, "land_registry/notices.html", {"notices": items})
