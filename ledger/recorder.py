@@ -64,19 +64,20 @@ PLAIN, RELATION, MANY = 0, 1, 2
 
 
 @cache
-def _plan(model) -> tuple[tuple[str, str, int, bool], ...]:
-    """(name, attname, kind, public) of each ledger field: looked up once per model."""
+def _plan(model) -> tuple[tuple[str, str, int, bool, object], ...]:
+    """(name, attname, kind, public, to_python) of each ledger field: looked up once per model."""
     plan = []
     for name in model.ledger_fields:
         field = _field(model, name)
         kind = MANY if field.many_to_many else RELATION if field.is_relation else PLAIN
-        plan.append((name, field.attname, kind, name in model.ledger_public_fields))
+        plan.append((name, field.attname, kind, name in model.ledger_public_fields, field.to_python))
     return tuple(plan)
 
 
-def _value(obj, name, attname, kind, public):
+def _value(obj, name, attname, kind, public, to_python):
     if kind == PLAIN:
-        return _plain(getattr(obj, attname))
+        # As the value reads back from the database: 1 saved to a CharField commits as "1".
+        return _plain(to_python(getattr(obj, attname)))
     if kind == MANY:
         return [] if obj.pk is None else sorted(getattr(obj, name).values_list("pk", flat=True))
     related_id = getattr(obj, attname)
@@ -110,7 +111,7 @@ def _concrete_values(obj) -> dict:
     loaded = obj.__dict__  # deferred fields are simply absent, as Model.get_deferred_fields() sees it
     return {
         name: loaded[attname]
-        for name, attname, kind, _public in _plan(type(obj))
+        for name, attname, kind, _public, _to_python in _plan(type(obj))
         if kind != MANY and attname in loaded
     }
 

@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401  (registers the system checks)
+        from portal import throttling
+
+        throttling.connect()

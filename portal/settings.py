@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.throttling.LoginThrottleBackend",  # ModelBackend, refusing after repeated failures
     "guardian.backends.ObjectPermissionBackend",
 ]
 GUARDIAN_USER_OBJ_PERMS_MODEL = "portal.UserObjectPermission"
@@ -176,6 +177,7 @@ LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
+    "licenses-expire": {"task": "licenses.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
 }
 
 REST_FRAMEWORK = {

@@ -20,6 +20,14 @@ _ensure_keys()
 
 
 @pytest.fixture(autouse=True)
+def clean_cache():
+    """Login throttling counts live in the cache (Redis in CI): each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def system_test_actor():
     """Changes made directly through the ORM in a test are ledgered as this system actor."""
     with acting_as(system_actor("test")):

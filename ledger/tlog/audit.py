@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, NamedTuple
 
 from .block import (
@@ -46,13 +46,11 @@ EXPORT_VERSION = 1
 PROGRESS_EVERY = 100_000
 _CHUNK = 8192
 _PARALLEL_FROM = 50_000  # below this, starting worker processes costs more than it saves
+_shared_data: list[bytes] = []  # what forked canonical-check workers read
 
 
-_shared_data: list[bytes] = []
-
-
-def _canonical_slice(start: int, end: int) -> list[tuple[int, str]]:
-    return non_canonical(_shared_data[start:end])
+def _canonical_slice(pos: int) -> list[tuple[int, str]]:
+    return non_canonical(_shared_data[pos : pos + _CHUNK])
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
@@ -155,7 +153,9 @@ class Auditor:
     add_block takes the export line's dict: hash fields and signature as bytes or base64 text,
     key_hash as "8 hex" text or int. on_node(level, index, hash) sees every perfect subtree
     (level >= 1) of the contiguous prefix of entries; on_root(size, root) sees the root at each
-    size a block, checkpoint or `root_sizes` names, in increasing order.
+    size a block, checkpoint or `root_sizes` names, in increasing order. Canonical JSON checks
+    (the costly part: parse and re-encode) run in `workers` processes (default: one per CPU);
+    check_canonical=False skips them, e.g. for a quick re-check of hashes and signatures.
     """
 
     def __init__(
@@ -169,16 +169,18 @@ class Auditor:
         root_sizes: Iterable[int] = (),
         progress: Callable[[str], None] | None = None,
         workers: int | None = None,
+        check_canonical: bool = True,
     ) -> None:
         if isinstance(verifier_keys, str):
             verifier_keys = [verifier_keys]
         self.origin = origin
-        self.verifiers = [Verifier(k) for k in verifier_keys]  # NoteError for a bad key string
+        # The same key given twice would make notes' key lookups ambiguous.
+        self.verifiers = [Verifier(k) for k in dict.fromkeys(verifier_keys)]  # NoteError if bad
         self.tree_size = tree_size
         self.on_node, self.on_root, self.progress = on_node, on_root, progress
         self.root_sizes = sorted(set(root_sizes))
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self.check_canonical = check_canonical
         self.roots: dict[int, bytes] = {}
         self._findings: list[Finding] = []
         self._idx: list[int] = []
@@ -311,62 +313,84 @@ class Auditor:
                     "entry-missing", where,
                     f"{last - first + 1} entr{'y is' if first == last else 'ies are'} missing"))
 
-        # Canonical JSON checks parse and re-encode every entry: the costly part, so it runs in
-        # worker processes while this one hashes.
-        pending = self._start_canonical_checks(data)
         sha = hashlib.sha256
         leaves: list[bytes] = []
-        for start in range(0, len(data), PROGRESS_EVERY):
-            chunk = data[start : start + PROGRESS_EVERY]
-            hashes = [sha(b"\x00" + d).digest() for d in chunk]
-            leaves += hashes
-            got = stored[start : start + PROGRESS_EVERY]
-            if got != hashes:
-                for j, (want, have) in enumerate(zip(hashes, got, strict=True)):
-                    if have is not None and have != want:
-                        findings.append(Finding(
-                            "leaf-hash", f"entry {idx[start + j]}",
-                            f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) "
-                            f"{want.hex()}"))
-            self._say(f"hashed {min(start + PROGRESS_EVERY, len(data))} entries")
-        # Chunks no worker has started yet are checked here rather than waited for.
-        for k in range(len(pending) - 1, -1, -1):
-            start, result = pending[k]
-            if hasattr(result, "cancel") and result.cancel():
-                pending[k] = (start, non_canonical(data[start : start + _CHUNK]))
-        done = 0
-        for start, result in pending:
-            bad = result.result() if hasattr(result, "result") else result
-            for j, why in bad:
-                findings.append(Finding("entry-not-canonical", f"entry {idx[start + j]}", why))
-            done += _CHUNK
-            if done % PROGRESS_EVERY < _CHUNK:
-                self._say(f"checked canonical JSON of {min(done, len(data))} entries")
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-        global _shared_data
-        _shared_data = []
+
+        def hash_leaves() -> None:
+            for start in range(0, len(data), PROGRESS_EVERY):
+                chunk = data[start : start + PROGRESS_EVERY]
+                hashes = [sha(b"\x00" + d).digest() for d in chunk]
+                leaves.extend(hashes)
+                got = stored[start : start + PROGRESS_EVERY]
+                if got != hashes:
+                    for j, (want, have) in enumerate(zip(hashes, got, strict=True)):
+                        if have is not None and have != want:
+                            findings.append(Finding(
+                                "leaf-hash", f"entry {idx[start + j]}",
+                                f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) "
+                                f"{want.hex()}"))
+                self._say(f"hashed {min(start + PROGRESS_EVERY, len(data))} entries")
+
+        # Canonical JSON checks parse and re-encode every entry, the costly part: worker
+        # processes do them while this one hashes.
+        findings += self._check_canonical(hash_leaves)
         return leaves, known, prefix
 
-    def _start_canonical_checks(self, data: list[bytes]) -> list[tuple[int, Any]]:
-        """(chunk start, bad positions or a future of them) for every chunk of entries."""
+    def _check_canonical(self, meanwhile: Callable[[], None]) -> list[Finding]:
+        """entry-not-canonical findings, in worker processes when there are many entries.
+
+        Checks entries in arrival order (each on its own), running `meanwhile` in between.
+        """
+        data, idx = self._data, self._idx
+        if not self.check_canonical:
+            meanwhile()
+            return []
         global _shared_data
         chunks = range(0, len(data), _CHUNK)
+        pending: list[tuple[int, Any]] = [(pos, None) for pos in chunks]
         workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        pool = None
         if workers > 1 and len(data) >= _PARALLEL_FROM:
             try:
                 context = _mp_context()
+                pool = ProcessPoolExecutor(workers, mp_context=context)
                 if context.get_start_method() == "fork":
                     # Forked workers inherit the entries: only chunk bounds cross the pipe.
                     _shared_data = data
-                    self._pool = ProcessPoolExecutor(workers, mp_context=context)
-                    return [(s, self._pool.submit(_canonical_slice, s, s + _CHUNK)) for s in chunks]
-                self._pool = ProcessPoolExecutor(workers, mp_context=context)
-                return [(s, self._pool.submit(non_canonical, data[s : s + _CHUNK])) for s in chunks]
-            except (OSError, NotImplementedError, ValueError):
-                self._pool = None  # no processes here (e.g. a sandbox): check in-process
-        return [(s, non_canonical(data[s : s + _CHUNK])) for s in chunks]
+                    pending = [(pos, pool.submit(_canonical_slice, pos)) for pos in chunks]
+                else:
+                    pending = [(pos, pool.submit(non_canonical, data[pos : pos + _CHUNK]))
+                               for pos in chunks]
+            except (OSError, NotImplementedError, ValueError, RuntimeError):
+                # No processes here (e.g. a sandbox): check everything in this process.
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+                pool, pending = None, [(pos, None) for pos in chunks]
+        try:
+            meanwhile()
+            # This process takes the chunks from the end that no worker has started yet.
+            for k in range(len(pending) - 1, -1, -1):
+                pos, result = pending[k]
+                if result is None or result.cancel():
+                    pending[k] = (pos, non_canonical(data[pos : pos + _CHUNK]))
+            found = []
+            for n, (pos, result) in enumerate(pending, 1):
+                if not isinstance(result, list):
+                    try:
+                        result = result.result()
+                    except BrokenExecutor:  # a worker died (e.g. out of memory): redo it here
+                        result = non_canonical(data[pos : pos + _CHUNK])
+                bad = result
+                for j, why in bad:
+                    found.append(Finding("entry-not-canonical", f"entry {idx[pos + j]}", why))
+                if n * _CHUNK % PROGRESS_EVERY < _CHUNK:
+                    self._say(f"checked canonical JSON of {min(n * _CHUNK, len(data))} entries")
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            _shared_data = []
+        found.sort(key=lambda f: int(f.where.split()[1]))
+        return found
 
     def _check_blocks(self, findings: list[Finding], leaves: list[bytes], prefix: int) -> set[int]:
         blocks = sorted(self._blocks, key=lambda b: b.height)

@@ -1,0 +1,13 @@
+"""Keyed blind indexes: find a record by a personal value without storing the value in clear."""
+import hashlib
+import hmac
+
+from ledger.keys import pseudonym_key
+
+
+def blind_index(purpose: str, value: str) -> str:
+    """HMAC of a normalised value; empty for an empty value. `purpose` keeps indexes apart."""
+    value = "".join(value.split()).upper()
+    if not value:
+        return ""
+    return hmac.new(pseudonym_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
