@@ -77,7 +77,7 @@ def insert_entries(n: int, chunk: int = 20_000) -> None:
     from ledger.tlog.merkle import leaf_hash
 
     state = {name: field_digest(new_salt(), name, name) for name in ("holder", "number", "status", "valid")}
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     sql = (f"INSERT INTO {ENTRY_TABLE} (data, leaf_hash, salt_seed, kind, ref, created) "
            "VALUES (%s, %s, %s, %s, %s, %s)")
     for start in range(0, n, chunk):

@@ -18,7 +18,7 @@ from django.db import connections, models, transaction
 
 from ledger.actor import current_action, current_actor
 from ledger.tlog.canonical import canonical_json
-from ledger.tlog.commitment import field_digest
+from ledger.tlog.commitment import b64url, field_digest
 from ledger.tlog.merkle import leaf_hash
 
 ENTRY_TABLE = "ledger_entry"
@@ -27,6 +27,7 @@ _INSERT = (
     f"INSERT INTO {ENTRY_TABLE} (data, leaf_hash, salt_seed, kind, ref, created) "
     "VALUES (%s, %s, %s, %s, %s, %s)"
 )
+_INSERT_QMARK = _INSERT.replace("%s", "?")
 
 
 class LedgerError(RuntimeError):
@@ -35,8 +36,7 @@ class LedgerError(RuntimeError):
 
 def field_salt(seed: bytes, name: str) -> str:
     """The salt of one field in one entry: keyed BLAKE2b of the name under the entry's private seed."""
-    mac = hashlib.blake2b(name.encode(), key=seed, digest_size=16).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    return b64url(hashlib.blake2b(name.encode(), key=seed, digest_size=16).digest())
 
 
 def _plain(value):
@@ -131,7 +131,8 @@ def changed_fields(obj, names=None) -> list[str]:
 
 
 def entry_time(now: dt.datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds, e.g. 2026-11-27T08:00:00.000000Z."""
+    return now.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def record(obj, op: str, changed, *, using: str = "default") -> None:
@@ -156,10 +157,13 @@ def record(obj, op: str, changed, *, using: str = "default") -> None:
         "action": current_action(),
     }
     data = canonical_json(entry)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT, [data, leaf_hash(data), seed, entry["kind"], obj.public_ref, now]
-        )
+    # The driver's own execute: this runs once per change, and Django's cursor wrapper costs more
+    # than the insert itself. The atomic block guarantees an open connection.
+    sql = _INSERT_QMARK if connection.vendor == "sqlite" else _INSERT
+    connection.connection.execute(
+        sql, (data, leaf_hash(data), seed, entry["kind"], obj.public_ref,
+              connection.ops.adapt_datetimefield_value(now))
+    )
 
 
 # Signal receivers, connected per ledgered model in LedgerConfig.ready().

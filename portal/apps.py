@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from portal import checks  # noqa: F401  (registers the system checks)
-        from portal import throttling
+        from portal import (
+            checks,  # noqa: F401  (registers the system checks)
+            throttling,
+        )
 
         throttling.connect()

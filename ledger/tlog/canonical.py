@@ -57,7 +57,11 @@ def _check(obj: Any, path: str) -> None:
     """Fast walk for the common case (exact built-in types); the slow walk names the path."""
     stack = [obj]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    budget = 1_000_000  # a cycle would never end the walk; the slow walk fails on it instead
     while stack:
+        budget -= 1
+        if budget == 0:
+            return _check_slow(obj, path)
         x = pop()
         t = type(x)
         if t is str:
@@ -81,10 +85,26 @@ def _check(obj: Any, path: str) -> None:
     return None
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not allowed in canonical JSON")
+
+
+# The C encoder behind _encoder, made once: JSONEncoder.encode() builds it again on every call.
+_c_encode = (
+    json.encoder.c_make_encoder(
+        {}, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
 def canonical_json(obj: Any) -> bytes:
     """The canonical bytes of `obj`; TypeError naming the path ($.a[0].b) of a disallowed value."""
     _check(obj, "$")
-    return _encoder.encode(obj).encode("utf-8")
+    if _c_encode is None or type(obj) is str:
+        return _encoder.encode(obj).encode("utf-8")
+    return "".join(_c_encode(obj, 0)).encode("utf-8")
 
 
 def _decode(text: str) -> Any:

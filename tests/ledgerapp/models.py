@@ -7,6 +7,9 @@ from ledger.models import LedgeredModel, new_public_ref
 class Office(models.Model):
     code = models.CharField(max_length=20, unique=True)
 
+    def __str__(self):
+        return self.code
+
 
 class Tag(LedgeredModel):
     name = models.CharField(max_length=50)
@@ -42,6 +45,9 @@ class BenchLedgered(LedgeredModel):
     valid_until = models.DateField()
     count = models.IntegerField(default=0)
 
+    def __str__(self):
+        return self.name
+
     ledger_fields = ("name", "number", "status", "valid_from", "valid_until", "count")
     ledger_public_fields = ("status",)
 
@@ -56,3 +62,6 @@ class BenchPlain(models.Model):
     valid_from = models.DateField()
     valid_until = models.DateField()
     count = models.IntegerField(default=0)
+
+    def __str__(self):
+        return self.name
