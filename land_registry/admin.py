@@ -72,7 +72,23 @@ class OfficeAdmin(GuardedModelAdmin):
         return False
 
 
-class RightInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown inside a parent whose admin already limits what the clerk may see."""
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RightInline(ReadOnlyInline):
     model = Right
     fk_name = "parcel"
     extra = 0
@@ -88,18 +104,6 @@ class RightInline(admin.TabularInline):
     @admin.display(description=_("share"))
     def share_display(self, right):
         return right.share_display
-
-    def has_view_permission(self, request, obj=None):
-        return True  # the parcel admin already limits the parcels to the clerk's offices
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def ledger_history_html(obj):
@@ -222,23 +226,11 @@ class RegistrationForm(forms.ModelForm):
         return data
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ReadOnlyInline):
     model = SourceDocument
     extra = 0
     fields = ("title", "sha256", "uploaded_at", "public_ref")
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return True  # the registration admin already limits the registrations to the clerk's offices
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ConsentInline(DocumentInline):

@@ -31,20 +31,24 @@ def checkpoint_latest() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-tree_size").first()
 
 
-def sealed_root(size: int) -> bytes:
-    """The signed root at a sealed size (a block boundary); anything else is refused."""
-    root = Block.objects.filter(tree_size=size).values_list("tree_root", flat=True).first()
-    if root is None:
-        head = tree_head().size
-        raise LedgerQueryError(
-            _("size %(size)s is not a sealed tree size (the tree has %(head)s leaves; "
-              "use the size of a checkpoint or block)") % {"size": size, "head": head}
-        )
-    return bytes(root)
+def _not_sealed(size: int) -> LedgerQueryError:
+    return LedgerQueryError(
+        _("size %(size)s is not a sealed tree size (the tree has %(head)s leaves; "
+          "use the size of a checkpoint or block)") % {"size": size, "head": tree_head().size}
+    )
+
+
+def _sealed_roots(roots: dict[int, bytes], *sizes: int) -> list[bytes]:
+    """The signed roots at sealed sizes (block boundaries); any other size is refused."""
+    for size in sizes:
+        if size not in roots:
+            raise _not_sealed(size)
+    return [roots[size] for size in sizes]
 
 
 def entry_at(index: int) -> Entry:
-    entry = Entry.objects.filter(leaf_index=index).only("leaf_index", "data", "leaf_hash").first()
+    # [:1], not first(): first() would add an ORDER BY that the unique index does not need.
+    entry = next(iter(Entry.objects.filter(leaf_index=index).only("leaf_index", "data", "leaf_hash")[:1]), None)
     if entry is None:
         raise LedgerQueryError(
             _("no sealed entry at index %(index)s (tree size %(size)s)")
@@ -59,16 +63,16 @@ def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
         raise LedgerQueryError(
             _("index must be in [0, size): got index %(index)s, size %(size)s") % {"index": index, "size": size}
         )
-    root = sealed_root(size)
-    return range_hashes(subtree_ranges_for_inclusion(index, size)), root
+    proof, roots = range_hashes(subtree_ranges_for_inclusion(index, size), [size])
+    return proof, *_sealed_roots(roots, size)
 
 
 def consistency_proof(old: int, new: int) -> tuple[list[bytes], bytes, bytes]:
     """The RFC 9162 consistency proof from `old` to `new`, and both roots."""
     if old < 1 or old > new:
         raise LedgerQueryError(_("need 1 <= old <= new: got old %(old)s, new %(new)s") % {"old": old, "new": new})
-    old_root, new_root = sealed_root(old), sealed_root(new)
-    return range_hashes(subtree_ranges_for_consistency(old, new)), old_root, new_root
+    proof, roots = range_hashes(subtree_ranges_for_consistency(old, new), [old, new])
+    return proof, *_sealed_roots(roots, old, new)
 
 
 def block_at(height: int) -> Block:

@@ -1,29 +1,65 @@
-"""The stored Merkle tree: leaves are entries' leaf hashes, inner perfect subtrees are TreeNodes."""
+"""The stored Merkle tree: leaves are entries' leaf hashes, inner perfect subtrees are TreeNodes.
+
+A proof needs O(log n) stored hashes and the signed root of its tree size; they are read in one
+query, so that a proof costs one database round trip whatever the tree's size.
+"""
 from __future__ import annotations
 
-from ledger.models import Entry, TreeNode
+from django.db import connection
+
+from ledger.models import Block, Entry, TreeNode
 from ledger.tlog.merkle import combine_perfect, perfect_subtrees
+
+LEAF, NODE, ROOT = 0, 1, 2
+
+
+def read_tree(nodes, root_sizes=()) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes]]:
+    """Hashes of perfect subtrees `(level, index)`, and the signed roots of sealed sizes."""
+    leaves = sorted({index for level, index in nodes if level == 0})
+    inner = {TreeNode.key(level, index): (level, index) for level, index in nodes if level > 0}
+    parts, params = [], []
+    for kind, table, key, value, keys in (
+        (LEAF, Entry._meta.db_table, "leaf_index", "leaf_hash", leaves),
+        (NODE, TreeNode._meta.db_table, "id", "hash", list(inner)),
+        (ROOT, Block._meta.db_table, "tree_size", "tree_root", sorted(set(root_sizes))),
+    ):
+        if keys:
+            marks = ", ".join(["%s"] * len(keys))
+            parts.append(f"SELECT {kind}, {key}, {value} FROM {table} WHERE {key} IN ({marks})")
+            params += keys
+    hashes, roots = {}, {}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, key, value in cursor.fetchall():
+                if kind == LEAF:
+                    hashes[(0, key)] = bytes(value)
+                elif kind == NODE:
+                    hashes[inner[key]] = bytes(value)
+                else:
+                    roots[key] = bytes(value)
+    return hashes, roots
+
+
+def _require(nodes, hashes) -> None:
+    missing = [node for node in nodes if node not in hashes]
+    if missing:
+        raise LookupError(f"the stored tree lacks nodes {missing[:5]}; run verify_ledger")
 
 
 def subtree_hashes(nodes) -> dict[tuple[int, int], bytes]:
-    """Hashes of perfect subtrees `(level, index)`: two queries, whatever their number."""
-    leaves = [index for level, index in nodes if level == 0]
-    inner = {TreeNode.key(level, index): (level, index) for level, index in nodes if level > 0}
-    found = {}
-    if leaves:
-        for index, leaf in Entry.objects.filter(leaf_index__in=leaves).values_list("leaf_index", "leaf_hash"):
-            found[(0, index)] = bytes(leaf)
-    if inner:
-        for key, value in TreeNode.objects.filter(pk__in=list(inner)).values_list("pk", "hash"):
-            found[inner[key]] = bytes(value)
-    missing = [node for node in nodes if node not in found]
-    if missing:
-        raise LookupError(f"stored tree lacks nodes {missing[:5]}")
-    return found
+    hashes = read_tree(nodes)[0]
+    _require(nodes, hashes)
+    return hashes
 
 
-def range_hashes(ranges) -> list[bytes]:
-    """Merkle hashes of leaf ranges `(start, end)` that proofs use, in the order given."""
+def range_hashes(ranges, root_sizes=()) -> tuple[list[bytes], dict[int, bytes]]:
+    """Merkle hashes of leaf ranges `(start, end)` that proofs use, in order; and the signed roots
+    of `root_sizes` that are sealed (none of the hashes when one is not: nothing to prove against)."""
     parts = [perfect_subtrees(start, end) for start, end in ranges]
-    hashes = subtree_hashes({node for part in parts for node in part})
-    return [combine_perfect([hashes[node] for node in part]) for part in parts]
+    nodes = {node for part in parts for node in part}
+    hashes, roots = read_tree(nodes, root_sizes)
+    if any(size not in roots for size in root_sizes):
+        return [], roots
+    _require(nodes, hashes)
+    return [combine_perfect([hashes[node] for node in part]) for part in parts], roots

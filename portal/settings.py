@@ -135,7 +135,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Redis (when given) is the Celery broker, result store and cache; otherwise nothing needs a server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_QUEUE_DIR = VAR_DIR / "celery"
+CELERY_QUEUE_DIR = Path(os.environ.get("PORTAL_CELERY_DIR", VAR_DIR / "celery"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -1,6 +1,13 @@
 """Test settings: the portal's own, plus a small app whose models exercise every ledger path."""
-from portal.settings import *  # noqa: F403
-from portal.settings import INSTALLED_APPS, VAR_DIR
+import os
+from pathlib import Path
+
+# A Celery queue of the tests' own, apart from a running dev portal; subprocesses inherit it.
+_var = Path(os.environ.get("PORTAL_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+os.environ.setdefault("PORTAL_CELERY_DIR", str(_var / "test-celery"))
+
+from portal.settings import *  # noqa: E402, F403
+from portal.settings import INSTALLED_APPS, VAR_DIR  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.ledgerapp"]
 PORTAL_KEYS_DIR = VAR_DIR / "test-keys"
@@ -12,13 +19,3 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 STATIC_ROOT = None  # tests serve static files from the finders; nothing is collected
 WHITENOISE_USE_FINDERS = True
 
-if not REDIS_URL:  # noqa: F405  (a queue of the tests' own, apart from a running dev portal)
-    CELERY_QUEUE_DIR = VAR_DIR / "test-celery"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
-        "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
-        "control_folder": str(CELERY_QUEUE_DIR / "control"),
-    }
-    CELERY_RESULT_BACKEND = f"file://{CELERY_QUEUE_DIR / 'results'}"
-    for _folder in ("queue", "control", "results"):
-        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from .block import (
 )
 from .canonical import non_canonical
 from .checkpoint import CheckpointError, parse_checkpoint
-from .merkle import HASH_SIZE, CompactRange, NodeCallback, root_hash
+from .merkle import HASH_SIZE, CompactRange, NodeCallback, root_from_levels, root_hash, tree_levels
 from .note import NoteError, Verifier, open_note
 
 EXPORT_FORMAT = "gongxin-ledger-export"
@@ -152,7 +152,8 @@ class Auditor:
 
     add_block takes the export line's dict: hash fields and signature as bytes or base64 text,
     key_hash as "8 hex" text or int. on_node(level, index, hash) sees every perfect subtree
-    (level >= 1) of the contiguous prefix of entries; on_root(size, root) sees the root at each
+    (level >= 1) of the contiguous prefix of entries, or on_levels(levels) gets them all at once
+    (levels[L][i], from tree_levels: faster); on_root(size, root) sees the root at each
     size a block, checkpoint or `root_sizes` names, in increasing order. Canonical JSON checks
     (the costly part: parse and re-encode) run in `workers` processes (default: one per CPU);
     check_canonical=False skips them, e.g. for a quick re-check of hashes and signatures.
@@ -165,6 +166,7 @@ class Auditor:
         *,
         tree_size: int | None = None,
         on_node: NodeCallback | None = None,
+        on_levels: Callable[[list[list[bytes]]], None] | None = None,
         on_root: Callable[[int, bytes], None] | None = None,
         root_sizes: Iterable[int] = (),
         progress: Callable[[str], None] | None = None,
@@ -178,6 +180,7 @@ class Auditor:
         self.verifiers = [Verifier(k) for k in dict.fromkeys(verifier_keys)]  # NoteError if bad
         self.tree_size = tree_size
         self.on_node, self.on_root, self.progress = on_node, on_root, progress
+        self.on_levels = on_levels
         self.root_sizes = sorted(set(root_sizes))
         self.workers = workers
         self.check_canonical = check_canonical
@@ -209,9 +212,21 @@ class Auditor:
     def add_entries(
         self, indexes: Sequence[int], datas: Sequence[bytes], leaf_hashes: Sequence[bytes | None]
     ) -> None:
-        """Bulk add_entry, for callers that read entries in pages."""
-        for index, data, lh in zip(indexes, datas, leaf_hashes, strict=True):
-            self.add_entry(index, data, lh)
+        """Bulk add_entry, for callers that read entries in pages: one type check per list."""
+        indexes, datas, leaf_hashes = list(indexes), list(datas), list(leaf_hashes)
+        well_typed = (
+            len(indexes) == len(datas) == len(leaf_hashes)
+            and all(type(i) is int and i >= 0 for i in indexes)
+            and all(type(d) is bytes for d in datas)
+            and all(h is None or type(h) is bytes for h in leaf_hashes)
+        )
+        if not well_typed:
+            for index, data, lh in zip(indexes, datas, leaf_hashes, strict=True):
+                self.add_entry(index, data, lh)
+            return
+        self._idx.extend(indexes)
+        self._data.extend(datas)
+        self._stored.extend(leaf_hashes)
 
     def add_block(self, block: dict[str, Any]) -> None:
         where = f"block {block.get('height')!r}"
@@ -496,6 +511,14 @@ class Auditor:
         return opened
 
     def _compute_roots(self, leaves: list[bytes], prefix: int, sizes: list[int]) -> None:
+        if self.on_levels is not None:
+            levels = tree_levels(leaves[:prefix])
+            for size in sizes:
+                self.roots[size] = root = root_from_levels(levels, size)
+                if self.on_root is not None:
+                    self.on_root(size, root)
+            self.on_levels(levels)
+            return
         compact = CompactRange()
         pos = 0
         for size in sizes:

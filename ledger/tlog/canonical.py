@@ -159,8 +159,12 @@ def non_canonical(datas: Sequence[bytes]) -> list[tuple[int, str]]:
             # Compare item by item, NOT _encoder.encode(values) == joined: fragments such as
             # ["[1", "2]", "3,4"] join into a canonical array of as many values (see the tests).
             if end == len(joined) and len(values) == len(texts):
-                encode = _encoder.encode
-                if [encode(v) for v in values] == texts:
+                if _c_encode is not None:
+                    join, c_encode = "".join, _c_encode
+                    again = [join(c_encode(v, 0)) for v in values]
+                else:
+                    again = [_encoder.encode(v) for v in values]
+                if again == texts:
                     return []
         except (ValueError, StopIteration, AttributeError, TypeError):
             pass

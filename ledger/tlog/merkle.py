@@ -266,6 +266,29 @@ def verify_consistency(
         )
 
 
+def tree_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every perfect subtree hash of the tree: levels[L][i] covers leaves [i*2^L, (i+1)*2^L).
+
+    Level by level, one list comprehension each: the fastest way to hash a whole tree in Python.
+    """
+    levels = [list(leaf_hashes)]
+    current, sha = levels[0], _sha256
+    while len(current) > 1:
+        current = [sha(b"\x01" + current[i] + current[i + 1]).digest() for i in range(0, len(current) - 1, 2)]
+        levels.append(current)
+    return levels
+
+
+def root_from_levels(levels: Sequence[Sequence[bytes]], size: int) -> bytes:
+    """MTH of the first `size` leaves, from tree_levels() of at least that many leaves."""
+    _check_size("size", size)
+    if size == 0:
+        return EMPTY_ROOT
+    if size > len(levels[0]):
+        raise ValueError(f"size {size} is beyond the {len(levels[0])} leaves")
+    return combine_perfect([levels[level][index] for level, index in perfect_subtrees(0, size)])
+
+
 class CompactRange:
     """The perfect subtrees covering leaves [0, size): O(log n) memory, append in O(1) amortised.
 

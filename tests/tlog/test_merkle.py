@@ -367,3 +367,16 @@ def test_root_hash_large_random() -> None:
         return node_hash(ref(hs[:k]), ref(hs[k:]))
 
     assert root_hash(leaves) == ref(leaves)
+
+
+def test_tree_levels_give_every_perfect_subtree_and_every_prefix_root():
+    from ledger.tlog.merkle import root_from_levels, tree_levels
+
+    for n in (1, 2, 3, 5, 8, 13, 64, 100, MAX_SIZE):
+        levels = tree_levels([hashlib.sha256(b"\x00" + DATA[i]).digest() for i in range(n)])
+        for level, nodes in enumerate(levels):
+            assert len(nodes) == n >> level
+            for index, node in enumerate(nodes):
+                assert node == MTH(index << level, (index + 1) << level)
+        for size in range(n + 1):
+            assert root_from_levels(levels, size) == MTH(0, size)
