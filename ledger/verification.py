@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Max
 
 from ledger.apps import ledgered_models
 from ledger.models import Block, Checkpoint, Entry, LedgerKey, LedgerState, TreeNode
@@ -70,11 +71,15 @@ class NodeCheck:
         for level in sorted(set(self.levels) | set(self._stored_levels())):
             derived = self.levels.get(level, b"")
             lo, hi = TreeNode.key(level, 0), TreeNode.key(level + 1, 0)
-            rows = TreeNode.objects.filter(pk__gte=lo, pk__lt=hi).order_by("pk").values_list("pk", "hash")
-            stored = {key - lo: bytes(node) for key, node in rows.iterator(PAGE)}
-            if len(stored) * 32 == len(derived) and b"".join(stored.values()) == derived:
-                continue  # the common case, compared in one go (keys come in index order)
-            found.extend(self._differences(level, stored, derived))
+            nodes = TreeNode.objects.filter(pk__gte=lo, pk__lt=hi)
+            span = nodes.aggregate(count=Count("pk"), last=Max("pk"))
+            if span["count"] * 32 == len(derived) and (span["last"] or lo - 1) == lo + span["count"] - 1:
+                # Keys 0..count-1 all present: compare the whole level in one go, the common case.
+                stored = b"".join(bytes(h) for h in nodes.order_by("pk").values_list("hash", flat=True).iterator(PAGE))
+                if stored == derived:
+                    continue
+            rows = nodes.order_by("pk").values_list("pk", "hash").iterator(PAGE)
+            found.extend(self._differences(level, {key - lo: bytes(node) for key, node in rows}, derived))
         return found
 
     @staticmethod
