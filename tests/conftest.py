@@ -1,13 +1,27 @@
-"""Shared fixtures: key files, an actor for direct ORM use, and users of every role."""
-import pytest
-from django.conf import settings
+"""Shared fixtures: key files, an actor for direct ORM use, the privacy scan after each test.
 
-from ledger import keys
+Django is imported lazily, so that an auditor can run tests/tlog alone without it
+(`pytest tests/tlog -p no:django -o addopts=""`).
+"""
+import pytest
+
 from ledger.actor import acting_as, system_actor
-from portal import crypto
+
+
+def _django_ready() -> bool:
+    try:
+        from django.conf import settings
+    except ImportError:
+        return False
+    return settings.configured
 
 
 def _ensure_keys():
+    from django.conf import settings
+
+    from ledger import keys
+    from portal import crypto
+
     if not settings.PORTAL_SIGNING_KEY_FILE.exists():
         keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
     if not settings.PORTAL_PSEUDONYM_KEY_FILE.exists():
@@ -16,15 +30,17 @@ def _ensure_keys():
         crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
 
 
-_ensure_keys()
+if _django_ready():
+    _ensure_keys()
 
 
 @pytest.fixture(autouse=True)
 def clean_cache():
     """Login throttling counts live in the cache (Redis in CI): each test starts from none."""
-    from django.core.cache import cache
+    if _django_ready():
+        from django.core.cache import cache
 
-    cache.clear()
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
