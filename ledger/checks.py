@@ -25,7 +25,7 @@ def check_key_files(app_configs=None, **kwargs):
 @checks.register(checks.Tags.models)
 def check_ledgered_models(app_configs=None, **kwargs):
     from ledger.apps import ledgered_models
-    from ledger.models import LedgerQuerySet
+    from ledger.models import LedgeredModel, LedgerQuerySet
 
     errors = []
     for model in ledgered_models():
@@ -37,7 +37,7 @@ def check_ledgered_models(app_configs=None, **kwargs):
                 errors.append(checks.Error(
                     f"{label}.ledger_public_fields names {name!r}, which is not in ledger_fields.",
                     id="ledger.E003", obj=model))
-        for manager in model._meta.managers:
+        for manager in model._meta.managers if issubclass(model, LedgeredModel) else ():
             if not issubclass(manager._queryset_class, LedgerQuerySet):
                 errors.append(checks.Error(
                     f"{label}.{manager.name} does not use LedgerQuerySet, so its bulk writes "

@@ -123,3 +123,21 @@ def test_production_settings_mistakes_are_checks():
     with override_settings(PORTAL_ORIGIN="https://bad origin"):
         assert "portal.E003" in {e.id for e in check_settings()}
     assert checks.run_checks(tags=["models"]) == []
+
+
+def test_group_permissions_are_ledgered_under_a_derived_reference():
+    from django.contrib.auth.models import Permission
+
+    from ledger.services import ledger_seal
+    from ledger.verification import verify_ledger
+
+    group = Group.objects.create(name="licence-clerks")
+    created = entries(kind="auth.group")[-1]
+    assert created["op"] == "create" and created["public"] == {"name": "licence-clerks"}
+    assert created["ref"] == group.public_ref and str(group.pk) not in created["ref"]
+    group.permissions.add(Permission.objects.get(codename="view_record"))
+    assert entries(kind="auth.group")[-1]["changed"] == ["permissions"]
+    ledger_seal()
+    assert verify_ledger() == []
+    group.delete()
+    assert entries(kind="auth.group")[-1]["op"] == "delete"
