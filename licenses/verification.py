@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from ledger.disclosure import DisclosureError, check_bundle, disclosures_for, proof_bundle
 from ledger.tlog.commitment import check_disclosure, disclosure
 from licenses.models import Licence
@@ -97,12 +99,13 @@ def verify_licence(licence: Licence, fields: list[str], verifier_key: str) -> Ve
     values = licence.claim_values()
     if presentation["bundle"] is None:
         return Verification(licence, {name: values[name] for name in fields}, "pending",
-                            "The newest change is not sealed into the ledger yet.", presentation)
+                            _("The newest change is not sealed into the ledger yet."), presentation)
     try:
         checked = check_presentation(presentation, verifier_key)
     except DisclosureError as exc:
         return Verification(licence, {}, "failed", str(exc), presentation)
     if checked.status != licence.status:
-        return Verification(licence, {}, "failed", "the ledger and the register disagree", presentation)
+        return Verification(licence, {}, "failed", _("The ledger and the register disagree."), presentation)
     return Verification(licence, checked.fields, "verified",
-                        f"entry {checked.index} in the signed tree of {checked.tree_size}", presentation)
+                        _("Entry %(index)s in the signed tree of %(size)s entries.")
+                        % {"index": checked.index, "size": checked.tree_size}, presentation)
