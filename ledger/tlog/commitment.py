@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -53,7 +54,23 @@ def disclosure(salt: str, name: str, value: Any) -> str:
         raise ValueError("salt must be a non-empty string")
     if not isinstance(name, str) or not name:
         raise ValueError("field name must be a non-empty string")
-    return b64url(canonical_json([salt, name, value]))
+    return b64url(_disclosure_json(salt, name, value))
+
+
+_encode_str = json.encoder.encode_basestring  # what canonical_json uses for strings (not ASCII-only)
+_SCALAR_JSON = {type(None): lambda v: "null", bool: lambda v: "true" if v else "false", int: int.__repr__,
+                str: _encode_str}
+
+
+def _disclosure_json(salt: str, name: str, value: Any) -> bytes:
+    """canonical_json([salt, name, value]); built directly for the common exact scalar types."""
+    scalar = _SCALAR_JSON.get(type(value))
+    if scalar is None or type(salt) is not str or type(name) is not str:
+        return canonical_json([salt, name, value])
+    try:
+        return f"[{_encode_str(salt)},{_encode_str(name)},{scalar(value)}]".encode()
+    except UnicodeEncodeError:
+        return canonical_json([salt, name, value])  # a lone surrogate: let it say so
 
 
 def digest(disclosure_str: str) -> str:

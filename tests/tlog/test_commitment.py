@@ -5,6 +5,8 @@ import base64
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.tlog.canonical import canonical_json
 from ledger.tlog.commitment import check_disclosure, digest, disclosure, field_digest, new_salt
@@ -55,3 +57,19 @@ def test_check_disclosure() -> None:
 def test_malformed(raw: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         check_disclosure(raw, {"n": "x"})  # type: ignore[arg-type]
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.text()), st.text(min_size=1), st.text(min_size=1))
+def test_the_direct_scalar_encoding_is_exactly_canonical_json(value, salt, name):
+    from ledger.tlog.commitment import _disclosure_json
+
+    try:
+        want = canonical_json([salt, name, value])
+    except ValueError as exc:  # a lone surrogate
+        want = type(exc)
+    try:
+        got = _disclosure_json(salt, name, value)
+    except ValueError as exc:
+        got = type(exc)
+    assert got == want
