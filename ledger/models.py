@@ -93,7 +93,7 @@ class LedgeredModel(models.Model):
 
     def save(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using, savepoint=False):
+        with transaction.atomic(using=using, savepoint=False), recorder.riding(self, using):
             super().save(*args, **kwargs)
 
     save.alters_data = True

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import uuid
+from contextlib import nullcontext
 from decimal import Decimal
 from functools import cache
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import connections, models, transaction
 
 from ledger.actor import current_action, current_actor
-from ledger.tlog.canonical import canonical_json
+from ledger.tlog import canonical
 from ledger.tlog.commitment import b64url, field_digest
 from ledger.tlog.merkle import leaf_hash
 
@@ -135,19 +136,21 @@ def entry_time(now: dt.datetime) -> str:
     return now.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def record(obj, op: str, changed, *, using: str = "default") -> None:
-    """Writes the entry for one change of `obj`, in the current transaction."""
-    connection = connections[using]
+def entry_row(obj, op: str, changed, connection) -> tuple:
+    """The entry of one change of `obj`, as the parameters of the entry INSERT."""
     if not connection.in_atomic_block:
         raise LedgerError("A ledgered change must run inside a transaction (transaction.atomic).")
     now = dt.datetime.now(dt.UTC)
+    time = entry_time(now)
     seed = os.urandom(16)
     state, public = ({}, {}) if op == "delete" else state_of(obj, seed)
-    entry = {
+    canonical.check(public, "$.public")  # the only part not built of strings here
+    kind = type(obj)._meta.label_lower
+    data = canonical.encode_checked({
         "v": ENTRY_VERSION,
-        "time": entry_time(now),
+        "time": time,
         "origin": settings.PORTAL_ORIGIN,
-        "kind": type(obj)._meta.label_lower,
+        "kind": kind,
         "ref": obj.public_ref,
         "op": op,
         "changed": sorted(changed),
@@ -155,15 +158,65 @@ def record(obj, op: str, changed, *, using: str = "default") -> None:
         "public": public,
         "actor": current_actor().as_json(),
         "action": current_action(),
-    }
-    data = canonical_json(entry)
+    })
+    # SQLite keeps Django's text form of a UTC datetime; PostgreSQL takes the datetime itself.
+    created = f"{time[:10]} {time[11:-1]}" if connection.vendor == "sqlite" else now
+    return data, leaf_hash(data), seed, kind, obj.public_ref, created
+
+
+def record(obj, op: str, changed, *, using: str = "default") -> None:
+    """Writes the entry for one change of `obj`, in the current transaction."""
+    connection = connections[using]
+    row = entry_row(obj, op, changed, connection)
     # The driver's own execute: this runs once per change, and Django's cursor wrapper costs more
     # than the insert itself. The atomic block guarantees an open connection.
-    sql = _INSERT_QMARK if connection.vendor == "sqlite" else _INSERT
-    connection.connection.execute(
-        sql, (data, leaf_hash(data), seed, entry["kind"], obj.public_ref,
-              connection.ops.adapt_datetimefield_value(now))
-    )
+    connection.connection.execute(_INSERT_QMARK if connection.vendor == "sqlite" else _INSERT, row)
+
+
+class _Rider:
+    """Puts the entry of a save into the very statement that writes the record's row (PostgreSQL).
+
+    A data-modifying CTE, `WITH e AS (INSERT INTO ledger_entry ...) UPDATE record ...`, is one
+    statement and one round trip: on PostgreSQL a second statement per transaction costs more
+    than the whole rest of the ledger. Any save this cannot carry (nothing changed, a parent
+    table's statement, a raw save) is left to the post_save receiver, which writes the entry as
+    a statement of its own.
+    """
+
+    def __init__(self, obj, connection):
+        table = connection.ops.quote_name(obj._meta.db_table)
+        self.obj, self.connection = obj, connection
+        self.insert, self.update = f"INSERT INTO {table} ", f"UPDATE {table} SET "
+        self.done = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.done or many or not sql.startswith((self.insert, self.update)):
+            return execute(sql, params, many, context)
+        self.done = True  # before building: reading a related object runs statements too
+        obj, creating = self.obj, sql.startswith(self.insert)
+        changed = list(type(obj).ledger_fields) if creating else changed_fields(obj)
+        if not changed:
+            return execute(sql, params, many, context)
+        row = entry_row(obj, "create" if creating else "update", changed, self.connection)
+        result = execute(_WITH_ENTRY + sql, (*row, *params), many, context)
+        if not creating and context["cursor"].rowcount == 0:
+            # The row is gone: Django will INSERT it instead, and post_save records a create.
+            self.connection.connection.execute(_DELETE_RIDDEN, (row[4], row[5]))
+        else:
+            obj._ledger_ridden = True
+        return result
+
+
+_WITH_ENTRY = f"WITH ledger_entry_row AS ({_INSERT}) "
+_DELETE_RIDDEN = f"DELETE FROM {ENTRY_TABLE} WHERE ref = %s AND created = %s AND leaf_index IS NULL"
+
+
+def riding(obj, using: str):
+    """The context in which `obj.save()` carries its entry in its own statement, where it can."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return nullcontext()  # SQLite has no data-modifying CTEs, and no round trip to save
+    return connection.execute_wrapper(_Rider(obj, connection))
 
 
 # Signal receivers, connected per ledgered model in LedgerConfig.ready().
@@ -178,6 +231,9 @@ def refuse_outside_transaction(sender, instance, using=None, raw=False, **kwargs
 
 
 def record_save(sender, instance, created, using=None, raw=False, update_fields=None, **kwargs):
+    if instance.__dict__.pop("_ledger_ridden", False):
+        remember_state(instance)  # the entry rode in the save's own statement
+        return
     if created:
         changed = list(sender.ledger_fields)
     else:
@@ -218,6 +274,24 @@ def m2m_receiver(model, name):
     return record_m2m
 
 
+def target_delete_receivers(model, name):
+    """Receivers for deleting the other end of a ledgered many-to-many field (a Tag, a Group, a
+    Permission): its link rows go with it, without m2m_changed, so the records that held it
+    changed. Lists them before the delete and records each after."""
+
+    def before(sender, instance, using=None, **kwargs):
+        held = model._base_manager.using(using).filter(**{name: instance.pk}).values_list("pk", flat=True)
+        instance.__dict__.setdefault("_ledger_held_by", {})[(model, name)] = list(held)
+
+    def after(sender, instance, using=None, **kwargs):
+        pks = instance.__dict__.get("_ledger_held_by", {}).pop((model, name), ())
+        with transaction.atomic(using=using, savepoint=False):
+            for obj in model._base_manager.using(using).filter(pk__in=pks):
+                record(obj, "update", [name], using=using)
+
+    return before, after
+
+
 def connect(model: type[models.Model]) -> None:
     from django.db.models import signals
 
@@ -232,3 +306,7 @@ def connect(model: type[models.Model]) -> None:
                 m2m_receiver(model, name), sender=field.remote_field.through,
                 dispatch_uid=f"{uid}:{name}", weak=False,
             )
+            before, after = target_delete_receivers(model, name)
+            target = field.remote_field.model
+            signals.pre_delete.connect(before, sender=target, dispatch_uid=f"{uid}:{name}", weak=False)
+            signals.post_delete.connect(after, sender=target, dispatch_uid=f"{uid}:{name}", weak=False)

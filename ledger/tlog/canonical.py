@@ -101,7 +101,18 @@ _c_encode = (
 
 def canonical_json(obj: Any) -> bytes:
     """The canonical bytes of `obj`; TypeError naming the path ($.a[0].b) of a disallowed value."""
-    _check(obj, "$")
+    check(obj)
+    return encode_checked(obj)
+
+
+def check(obj: Any, path: str = "$") -> None:
+    """Raises TypeError (naming the path) unless `obj` holds only what canonical JSON allows."""
+    _check(obj, path)
+
+
+def encode_checked(obj: Any) -> bytes:
+    """canonical_json without the type walk, for a value whose parts are checked already (or
+    built only of str, int, bool, None, lists and str-keyed dicts); a lone surrogate still raises."""
     if _c_encode is None or type(obj) is str:
         return _encoder.encode(obj).encode("utf-8")
     return "".join(_c_encode(obj, 0)).encode("utf-8")

@@ -141,3 +141,41 @@ def test_group_permissions_are_ledgered_under_a_derived_reference():
     assert verify_ledger() == []
     group.delete()
     assert entries(kind="auth.group")[-1]["op"] == "delete"
+
+
+def test_bulk_writes_to_groups_are_ledgered_like_a_ledgered_models(clerk):
+    from ledger.services import ledger_seal_all
+    from ledger.verification import verify_ledger
+
+    group = Group.objects.create(name="land-clerks")
+    clerk.groups.add(group)
+    Group.objects.filter(pk=group.pk).update(name="land-registrars")
+    assert entries(ref=group.public_ref)[-1]["public"] == {"name": "land-registrars"}
+    clerk.groups.all().update(name="registrars")  # through a related manager, too
+    assert entries(ref=group.public_ref)[-1]["public"] == {"name": "registrars"}
+    [other] = Group.objects.bulk_create([Group(name="auditors")])
+    assert entries(ref=other.public_ref)[-1]["op"] == "create"
+    ledger_seal_all()
+    assert verify_ledger() == []
+
+
+def test_deleting_a_group_or_a_permission_is_ledgered_for_everyone_who_held_it(clerk):
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from ledger.services import ledger_seal_all
+    from ledger.verification import verify_ledger
+
+    group = Group.objects.create(name="land-clerks")
+    clerk.groups.add(group)
+    permission = Permission.objects.create(codename="seal_register", name="Can seal the register",
+                                           content_type=ContentType.objects.get_for_model(Record))
+    group.permissions.add(permission)
+    clerk.user_permissions.add(permission)
+    permission.delete()  # its link rows go without m2m_changed: the holders changed all the same
+    assert entries(ref=group.public_ref)[-1]["changed"] == ["permissions"]
+    assert entries(ref=clerk.public_ref)[-1]["changed"] == ["user_permissions"]
+    group.delete()
+    assert entries(ref=clerk.public_ref)[-1]["changed"] == ["groups"]
+    ledger_seal_all()
+    assert verify_ledger() == []

@@ -1,15 +1,19 @@
 """Every ORM path that changes a ledgered record writes one entry per changed record, or refuses."""
+import datetime as dt
 import json
+import tempfile
+from contextlib import contextmanager
 
+import psycopg
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ledger.actor import NoActorError, acting_as, ledger_action
 from ledger.models import Entry, LedgerRefusal
 from ledger.recorder import LedgerError, field_salt, ledger_value
 from ledger.tlog.commitment import field_digest
 from ledger.tlog.merkle import leaf_hash
-from tests.ledgerapp.models import Child, Office, Record, Tag
+from tests.ledgerapp.models import BenchLedgered, BenchPlain, Child, Office, Record, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +148,70 @@ def test_foreign_key_target_change_is_ledgered_and_public_values_hide_ids():
     record.save()
     assert last_entry(record)["changed"] == ["office"]
     assert "office" not in last_entry(record)["public"]
+
+
+@contextmanager
+def round_trips(connection):
+    """Counts the server's replies (ReadyForQuery) while the block runs: one per round trip."""
+    with tempfile.TemporaryFile() as trace:
+        pgconn = connection.connection.pgconn
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        counted = []
+        try:
+            yield counted
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            counted.append(sum(line.startswith(b"B\t") and b"\tReadyForQuery" in line for line in trace))
+
+
+def create_then_update(model):
+    with transaction.atomic():
+        obj = model.objects.create(name="n", number="N1", status="valid", valid_from=dt.date(2026, 1, 1),
+                                   valid_until=dt.date(2027, 1, 1))
+    with transaction.atomic():
+        obj.status = "revoked"
+        obj.save()
+    return obj
+
+
+def test_on_postgresql_the_entry_rides_in_the_records_own_statement():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no data-modifying CTEs (and no round trip to save)")
+    create_then_update(BenchPlain)  # warm: the first statements of a connection look up types
+    with round_trips(connection) as plain:
+        create_then_update(BenchPlain)
+    with round_trips(connection) as ledgered:
+        obj = create_then_update(BenchLedgered)
+    assert ledgered == plain
+    assert [(e["op"], e["changed"]) for e in entries_of(obj)] == [
+        ("create", sorted(BenchLedgered.ledger_fields)), ("update", ["status"]),
+    ]
+    obj.save()  # nothing changed: no entry
+    assert len(entries_of(obj)) == 2
+
+
+def test_saving_a_record_whose_row_vanished_records_one_create():
+    record = Record.objects.create(title="gone")
+    with connection.cursor() as cursor:  # the row disappears under the object (another process, raw SQL)
+        cursor.execute(f"DELETE FROM {Record._meta.db_table} WHERE id = %s", [record.pk])
+    record.title = "back"
+    record.save()  # Django's UPDATE finds no row, so it INSERTs: a create, and no stray update
+    assert [e["op"] for e in entries_of(record)] == ["create", "create"]
+    assert last_entry(record)["public"]["title"] == "back"
+
+
+def test_deleting_a_tag_records_a_change_of_every_record_that_held_it():
+    tag, kept = Tag.objects.create(name="t"), Tag.objects.create(name="kept")
+    holders = [Record.objects.create(title=f"r{i}") for i in range(2)]
+    for record in holders:
+        record.tags.add(tag, kept)
+    bystander = Record.objects.create(title="b")
+    Tag.objects.filter(pk=tag.pk).delete()
+    for record in holders:
+        assert last_entry(record)["changed"] == ["tags"]
+        assert last_entry(record)["state"]["tags"] == field_digest(
+            field_salt(bytes(Entry.objects.filter(ref=record.public_ref).latest("id").salt_seed), "tags"),
+            "tags", [kept.pk])
+    assert len(entries_of(bystander)) == 1
