@@ -180,14 +180,19 @@ class _Rider:
     statement and one round trip: on PostgreSQL a second statement per transaction costs more
     than the whole rest of the ledger. Any save this cannot carry (nothing changed, a parent
     table's statement, a raw save) is left to the post_save receiver, which writes the entry as
-    a statement of its own.
+    a statement of its own. A context manager, like Django's execute_wrapper, without its cost.
     """
 
     def __init__(self, obj, connection):
-        table = connection.ops.quote_name(obj._meta.db_table)
         self.obj, self.connection = obj, connection
-        self.insert, self.update = f"INSERT INTO {table} ", f"UPDATE {table} SET "
+        self.insert, self.update = _statement_prefixes(type(obj))
         self.done = False
+
+    def __enter__(self):
+        self.connection.execute_wrappers.append(self)
+
+    def __exit__(self, *exc):
+        self.connection.execute_wrappers.remove(self)
 
     def __call__(self, execute, sql, params, many, context):
         if self.done or many or not sql.startswith((self.insert, self.update)):
@@ -207,6 +212,12 @@ class _Rider:
         return result
 
 
+@cache
+def _statement_prefixes(model) -> tuple[str, str]:
+    table = f'"{model._meta.db_table}"'  # as PostgreSQL's quote_name writes it
+    return f"INSERT INTO {table} ", f"UPDATE {table} SET "
+
+
 _WITH_ENTRY = f"WITH ledger_entry_row AS ({_INSERT}) "
 _DELETE_RIDDEN = f"DELETE FROM {ENTRY_TABLE} WHERE ref = %s AND created = %s AND leaf_index IS NULL"
 
@@ -216,7 +227,7 @@ def riding(obj, using: str):
     connection = connections[using]
     if connection.vendor != "postgresql":
         return nullcontext()  # SQLite has no data-modifying CTEs, and no round trip to save
-    return connection.execute_wrapper(_Rider(obj, connection))
+    return _Rider(obj, connection)
 
 
 # Signal receivers, connected per ledgered model in LedgerConfig.ready().
