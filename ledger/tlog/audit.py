@@ -20,12 +20,14 @@ import binascii
 import bisect
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from typing import Any, NamedTuple
 
 from .block import (
@@ -46,11 +48,6 @@ EXPORT_VERSION = 1
 PROGRESS_EVERY = 100_000
 _CHUNK = 8192
 _PARALLEL_FROM = 50_000  # below this, starting worker processes costs more than it saves
-_shared_data: list[bytes] = []  # what forked canonical-check workers read
-
-
-def _canonical_slice(pos: int) -> list[tuple[int, str]]:
-    return non_canonical(_shared_data[pos : pos + _CHUNK])
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
@@ -58,6 +55,67 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _yield_to_feeder() -> None:
+    """Lowers a worker's priority: the process feeding it entries is the one to keep running."""
+    if hasattr(os, "nice"):
+        os.nice(10)
+
+
+class _CanonicalChecks:
+    """non_canonical() of the entries' bytes, chunk by chunk, in worker processes once there are
+    many: each chunk goes to the workers as soon as it is full, so the checks run while the caller
+    still reads entries; results() runs here the chunks no worker has taken yet."""
+
+    def __init__(self, data: list[bytes], workers: int | None) -> None:
+        self.data = data  # the Auditor's list of entries, as it grows
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[int, Future] = {}  # chunk position -> its result
+        self.sent = 0  # the chunks before this position are with the workers
+        self.next_feed = _PARALLEL_FROM if self.workers > 1 else math.inf
+
+    def feed(self) -> None:
+        """Sends the full chunks that arrived since the last call (starting the workers at first)."""
+        if len(self.data) < self.next_feed:
+            return
+        try:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    self.workers, mp_context=_mp_context(), initializer=_yield_to_feeder)
+            while len(self.data) - self.sent >= _CHUNK:
+                self.futures[self.sent] = self.pool.submit(non_canonical, self._chunk(self.sent))
+                self.sent += _CHUNK
+        except (OSError, NotImplementedError, ValueError, RuntimeError):
+            self.next_feed = math.inf  # no processes here (e.g. a sandbox): results() runs the rest
+            return
+        self.next_feed = self.sent + _CHUNK
+
+    def _chunk(self, pos: int) -> list[bytes]:
+        return self.data[pos : pos + _CHUNK]
+
+    def results(self) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+        """(position, non_canonical() of the chunk there), in position order."""
+        positions = range(0, len(self.data), _CHUNK)
+        here = {}
+        for pos in reversed(positions):  # from the end: the chunks the workers reach last
+            future = self.futures.get(pos)
+            if future is None or future.cancel():
+                here[pos] = non_canonical(self._chunk(pos))
+        for pos in positions:
+            if pos in here:
+                yield pos, here[pos]
+                continue
+            try:
+                yield pos, self.futures[pos].result()
+            except BrokenExecutor:  # a worker died (e.g. out of memory): redo it here
+                yield pos, non_canonical(self._chunk(pos))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 KINDS = (
@@ -155,8 +213,10 @@ class Auditor:
     (level >= 1) of the contiguous prefix of entries, or on_levels(levels) gets them all at once
     (levels[L][i], from tree_levels: faster); on_root(size, root) sees the root at each
     size a block, checkpoint or `root_sizes` names, in increasing order. Canonical JSON checks
-    (the costly part: parse and re-encode) run in `workers` processes (default: one per CPU);
-    check_canonical=False skips them, e.g. for a quick re-check of hashes and signatures.
+    (the costly part: parse and re-encode) run in `workers` processes (default: one per CPU)
+    while entries are still being added, once there are many; close() stops them if the audit
+    is given up before finish(). check_canonical=False skips them, e.g. for a quick re-check of
+    hashes and signatures.
     """
 
     def __init__(
@@ -191,6 +251,7 @@ class Auditor:
         self._stored: list[bytes | None] = []
         self._blocks: list[_Block] = []
         self._notes: list[str] = []
+        self._checks = _CanonicalChecks(self._data if check_canonical else [], workers)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -208,6 +269,7 @@ class Auditor:
         self._idx.append(index)
         self._data.append(data)
         self._stored.append(leaf_hash)
+        self._checks.feed()
 
     def add_entries(
         self, indexes: Sequence[int], datas: Sequence[bytes], leaf_hashes: Sequence[bytes | None]
@@ -227,6 +289,7 @@ class Auditor:
         self._idx.extend(indexes)
         self._data.extend(datas)
         self._stored.extend(leaf_hashes)
+        self._checks.feed()
 
     def add_block(self, block: dict[str, Any]) -> None:
         where = f"block {block.get('height')!r}"
@@ -273,6 +336,7 @@ class Auditor:
         """Runs every check; the findings, in the order entries, blocks, checkpoints."""
         findings = list(self._findings)
         leaves, known, prefix = self._check_entries(findings)
+        entry_findings_end = len(findings)
         block_sizes = self._check_blocks(findings, leaves, prefix)
         checkpoints = self._open_checkpoints(findings)
         sizes = set(self.root_sizes) | set(block_sizes) | {c.size for _, c in checkpoints}
@@ -288,7 +352,13 @@ class Auditor:
                     "checkpoint-root", where,
                     f"root {cp.root_hash.hex()} is not the tree's root "
                     f"{self.roots[cp.size].hex()} at size {cp.size}"))
+        # Last: worker processes have been checking canonical JSON (the costly part) meanwhile.
+        findings[entry_findings_end:entry_findings_end] = self._canonical_findings()
         return findings
+
+    def close(self) -> None:
+        """Stops the worker processes; finish() does, so only needed for an audit given up."""
+        self._checks.close()
 
     def _check_entries(self, findings: list[Finding]) -> tuple[list[bytes], int, int]:
         """Leaf hashes of the sorted unique entries, the known index count, the gapless prefix."""
@@ -330,80 +400,32 @@ class Auditor:
 
         sha = hashlib.sha256
         leaves: list[bytes] = []
-
-        def hash_leaves() -> None:
-            for start in range(0, len(data), PROGRESS_EVERY):
-                chunk = data[start : start + PROGRESS_EVERY]
-                hashes = [sha(b"\x00" + d).digest() for d in chunk]
-                leaves.extend(hashes)
-                got = stored[start : start + PROGRESS_EVERY]
-                if got != hashes:
-                    for j, (want, have) in enumerate(zip(hashes, got, strict=True)):
-                        if have is not None and have != want:
-                            findings.append(Finding(
-                                "leaf-hash", f"entry {idx[start + j]}",
-                                f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) "
-                                f"{want.hex()}"))
-                self._say(f"hashed {min(start + PROGRESS_EVERY, len(data))} entries")
-
-        # Canonical JSON checks parse and re-encode every entry, the costly part: worker
-        # processes do them while this one hashes.
-        findings += self._check_canonical(hash_leaves)
+        for start in range(0, len(data), PROGRESS_EVERY):
+            chunk = data[start : start + PROGRESS_EVERY]
+            hashes = [sha(b"\x00" + d).digest() for d in chunk]
+            leaves.extend(hashes)
+            got = stored[start : start + PROGRESS_EVERY]
+            if got != hashes:
+                for j, (want, have) in enumerate(zip(hashes, got, strict=True)):
+                    if have is not None and have != want:
+                        findings.append(Finding(
+                            "leaf-hash", f"entry {idx[start + j]}",
+                            f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) "
+                            f"{want.hex()}"))
+            self._say(f"hashed {min(start + PROGRESS_EVERY, len(data))} entries")
         return leaves, known, prefix
 
-    def _check_canonical(self, meanwhile: Callable[[], None]) -> list[Finding]:
-        """entry-not-canonical findings, in worker processes when there are many entries.
-
-        Checks entries in arrival order (each on its own), running `meanwhile` in between.
-        """
-        data, idx = self._data, self._idx
-        if not self.check_canonical:
-            meanwhile()
-            return []
-        global _shared_data
-        chunks = range(0, len(data), _CHUNK)
-        pending: list[tuple[int, Any]] = [(pos, None) for pos in chunks]
-        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
-        pool = None
-        if workers > 1 and len(data) >= _PARALLEL_FROM:
-            try:
-                context = _mp_context()
-                pool = ProcessPoolExecutor(workers, mp_context=context)
-                if context.get_start_method() == "fork":
-                    # Forked workers inherit the entries: only chunk bounds cross the pipe.
-                    _shared_data = data
-                    pending = [(pos, pool.submit(_canonical_slice, pos)) for pos in chunks]
-                else:
-                    pending = [(pos, pool.submit(non_canonical, data[pos : pos + _CHUNK]))
-                               for pos in chunks]
-            except (OSError, NotImplementedError, ValueError, RuntimeError):
-                # No processes here (e.g. a sandbox): check everything in this process.
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
-                pool, pending = None, [(pos, None) for pos in chunks]
+    def _canonical_findings(self) -> list[Finding]:
+        """entry-not-canonical findings, by index; each entry is checked on its own."""
+        found = []
         try:
-            meanwhile()
-            # This process takes the chunks from the end that no worker has started yet.
-            for k in range(len(pending) - 1, -1, -1):
-                pos, result = pending[k]
-                if result is None or result.cancel():
-                    pending[k] = (pos, non_canonical(data[pos : pos + _CHUNK]))
-            found = []
-            for n, (pos, result) in enumerate(pending, 1):
-                if not isinstance(result, list):
-                    try:
-                        result = result.result()
-                    except BrokenExecutor:  # a worker died (e.g. out of memory): redo it here
-                        result = non_canonical(data[pos : pos + _CHUNK])
-                bad = result
+            for n, (pos, bad) in enumerate(self._checks.results(), 1):
                 for j, why in bad:
-                    found.append(Finding("entry-not-canonical", f"entry {idx[pos + j]}", why))
+                    found.append(Finding("entry-not-canonical", f"entry {self._idx[pos + j]}", why))
                 if n * _CHUNK % PROGRESS_EVERY < _CHUNK:
-                    self._say(f"checked canonical JSON of {min(n * _CHUNK, len(data))} entries")
+                    self._say(f"checked canonical JSON of {min(n * _CHUNK, len(self._data))} entries")
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-            _shared_data = []
+            self.close()
         found.sort(key=lambda f: int(f.where.split()[1]))
         return found
 
@@ -544,7 +566,7 @@ def load_export(
     path: str, verifier_keys: Sequence[str], progress: Callable[[str], None] | None = None
 ) -> list[Finding]:
     """Reads an export file into an Auditor and returns its findings."""
-    with open(path, "rb") as f:
+    with open(path, "rb") as f, ExitStack() as cleanup:
         first = f.readline()
         try:
             head = json.loads(first)
@@ -558,6 +580,7 @@ def load_export(
         except ValueError as exc:
             return [Finding("export-format", "line 1", str(exc))]
         auditor = Auditor(origin, verifier_keys, tree_size=tree_size, progress=progress)
+        cleanup.callback(auditor.close)  # stops its workers should reading fail
         loads, a2b = json.loads, binascii.a2b_base64
         add_entry, add_block, add_checkpoint = (
             auditor.add_entry, auditor.add_block, auditor.add_checkpoint)
@@ -593,7 +616,7 @@ def load_export(
             except (ValueError, KeyError, TypeError, binascii.Error) as exc:
                 what = f"field {exc.args[0]} is missing" if isinstance(exc, KeyError) else str(exc)
                 auditor.report("export-format", f"line {lineno}", what)
-    return auditor.finish()
+        return auditor.finish()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from ledger import keys, services
-from ledger.models import Block, Entry
+from ledger.models import Block, Entry, TreeNode
 from tests.ledgerapp.models import Record, Tag
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,25 @@ def test_stored_tree_node_edited(ledger):
     sql("UPDATE ledger_treenode SET hash = %s WHERE id = (SELECT MIN(id) FROM ledger_treenode)", [bytes(32)])
     code, out = verify()
     assert code == 1 and "tree-node at tree node level 1 index 0" in out
+
+
+def test_stored_tree_nodes_missing_or_extra(ledger):
+    sql("DELETE FROM ledger_treenode WHERE id = %s", [TreeNode.key(1, 1)])
+    sql("INSERT INTO ledger_treenode (id, hash) VALUES (%s, %s)", [TreeNode.key(1, 1000), bytes(32)])
+    code, out = verify()
+    assert code == 1
+    assert "tree-node-missing at tree node level 1 index 1" in out
+    assert "tree-node-extra at tree node level 1 index 1000" in out
+
+
+def test_stored_tree_level_deleted_and_one_beyond_the_tree_added(ledger):
+    top = TreeNode.objects.order_by("-id").values_list("id", flat=True).first() >> 56
+    sql("DELETE FROM ledger_treenode WHERE id >= %s AND id < %s", [TreeNode.key(1, 0), TreeNode.key(2, 0)])
+    sql("INSERT INTO ledger_treenode (id, hash) VALUES (%s, %s)", [TreeNode.key(top + 1, 0), bytes(32)])
+    code, out = verify()
+    assert code == 1
+    assert "tree-node-missing at tree node level 1 index 0" in out
+    assert f"tree-node-extra at tree node level {top + 1} index 0" in out
 
 
 def run_audit(path, *keys_):

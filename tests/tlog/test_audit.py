@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from ledger.tlog import audit
 from ledger.tlog.audit import KINDS, Auditor, Finding, load_export
 from ledger.tlog.block import block_header, sign_block
 from ledger.tlog.canonical import canonical_json
@@ -308,3 +310,38 @@ def test_parallel_canonical_checks(workers: int) -> None:
     found = auditor.finish()
     assert [(f.kind, f.where) for f in found] == [
         ("entry-not-canonical", "entry 123"), ("entry-not-canonical", "entry 59999")]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Worker processes from 100 entries on, in chunks of 64: the parallel path on few entries."""
+    monkeypatch.setattr(audit, "_PARALLEL_FROM", 100)
+    monkeypatch.setattr(audit, "_CHUNK", 64)
+    return 64
+
+
+def test_checks_run_in_workers_while_entries_arrive(small_chunks: int) -> None:
+    """Pages of entries that do not line up with the chunks: each bad entry is found once,
+    whether a worker or this process checked its chunk."""
+    n, page = 1000, 90
+    bad = [0, small_chunks - 1, small_chunks, 500, n - 1]
+    datas = [b'{"i":%d}' % i for i in range(n)]
+    for i in bad:
+        datas[i] = b'{"i": %d}' % i
+    auditor = Auditor(ORIGIN, [VKEY], workers=2)
+    for start in range(0, n, page):
+        auditor.add_entries(range(start, min(n, start + page)), datas[start : start + page],
+                            [None] * len(datas[start : start + page]))
+        if start >= 100:
+            assert multiprocessing.active_children(), "workers check while entries still arrive"
+    found = auditor.finish()
+    assert [(f.kind, f.where) for f in found] == [("entry-not-canonical", f"entry {i}") for i in bad]
+    assert not multiprocessing.active_children()
+
+
+def test_close_stops_the_workers_of_an_audit_given_up(small_chunks: int) -> None:
+    auditor = Auditor(ORIGIN, [VKEY], workers=2)
+    auditor.add_entries(range(300), [b"{}"] * 300, [None] * 300)
+    assert multiprocessing.active_children()
+    auditor.close()
+    assert not multiprocessing.active_children()

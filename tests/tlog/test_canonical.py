@@ -1,10 +1,14 @@
 """Canonical JSON: the only accepted form of entry bytes."""
 from __future__ import annotations
 
+import json
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.tlog import canonical
 from ledger.tlog.canonical import canonical_json, non_canonical, parse_canonical
 
 json_values = st.recursive(
@@ -86,3 +90,59 @@ def test_round_trip(obj: object) -> None:
     assert parse_canonical(data) == obj
     assert canonical_json(parse_canonical(data)) == data
     assert non_canonical([data, data]) == []
+
+
+def _spaced(data: bytes) -> bytes:
+    return data.replace(b":", b": ", 1).replace(b",", b", ", 1) + b" "
+
+
+def _split_at_a_comma(data: bytes, k: int) -> list[bytes]:
+    """Items that join with "," into `data` again: fragments, unless `data` has no comma."""
+    commas = [i for i, byte in enumerate(data) if byte == ord(",")]
+    if not commas:
+        return [data]
+    at = commas[k % len(commas)]
+    return [data[:at], data[at + 1 :]]
+
+
+# Items near canonical JSON and every way of missing it: spacing, key order, duplicate keys,
+# floats and constants, ASCII and other non-shortest escapes, bytes that are not UTF-8, several
+# values in one item, fragments that only join into JSON.
+_canonical = json_values.map(canonical_json)
+_near_canonical = st.one_of(
+    _canonical,
+    _canonical.map(_spaced),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=True).encode()),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.dictionaries(st.text(max_size=3), st.integers(), min_size=2).map(
+        lambda d: json.dumps(dict(reversed(d.items())), separators=(",", ":")).encode()),
+    st.sampled_from([b'{"a":1,"a":1}', b'{"a":1,"a":2}', b"1.0", b"1e3", b"[-0]", b"NaN",
+                     b"[Infinity]", b'["\\u0041"]', b'["\\/"]', b'["\\ud800"]', b'["\\u001F"]',
+                     b'["\xff"]', b'"\xed\xa0\x80"', b"", b" ", b"[1]]", b"{}{}"]),
+    st.binary(max_size=8),
+    st.lists(_canonical, min_size=2, max_size=3).map(b",".join),
+)
+_items = st.lists(
+    st.one_of(
+        _near_canonical.map(lambda data: [data]),
+        st.builds(_split_at_a_comma, _canonical, st.integers(0, 20)),
+    ),
+    max_size=12,
+).map(lambda groups: [item for group in groups for item in group])
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_items)
+def test_batch_check_flags_exactly_what_the_item_check_rejects(items: list[bytes]) -> None:
+    """non_canonical (items parsed and re-encoded a batch at a time, small batches here so that
+    examples cross their edges) names exactly the items parse_canonical refuses on their own."""
+
+    def refused(data: bytes) -> bool:
+        try:
+            parse_canonical(data)
+        except ValueError:
+            return True
+        return False
+
+    with patch.object(canonical, "_BATCH", 3):
+        assert [i for i, _ in non_canonical(items)] == [i for i, d in enumerate(items) if refused(d)]
