@@ -19,3 +19,19 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 STATIC_ROOT = None  # tests serve static files from the finders; nothing is collected
 WHITENOISE_USE_FINDERS = True
 
+
+# Every test clears the cache: under pytest-xdist each worker gets a cache of its own, so that one
+# worker's clear never wipes another's login counters mid-test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker:
+    from urllib.parse import urlsplit  # noqa: E402
+
+    from portal.settings import CACHES  # noqa: E402
+
+    _cache = CACHES["default"]
+    if _cache["BACKEND"].endswith("RedisCache"):
+        _url = urlsplit(_cache["LOCATION"])
+        _db = (int(_url.path.strip("/") or 0) - 1 - int(_worker.removeprefix("gw"))) % 16
+        _cache["LOCATION"] = _url._replace(path=f"/{_db}").geturl()
+    else:
+        _cache["LOCATION"] = str(VAR_DIR / f"cache-{_worker}")
