@@ -189,6 +189,7 @@ class _Rider:
         self.done = False
 
     def __enter__(self):
+        self.obj.__dict__.pop("_ledger_ridden", None)  # from a save that ended before post_save
         self.connection.execute_wrappers.append(self)
 
     def __exit__(self, *exc):
@@ -278,11 +279,19 @@ def m2m_receiver(model, name):
             )
             return
         pks = pk_set if action != "post_clear" else getattr(instance, "_ledger_cleared", [])
-        with transaction.atomic(using=using, savepoint=False):
-            for obj in model._base_manager.using(using).filter(pk__in=list(pks or ())):
-                record(obj, "update", [name], using=using)
+        record_updates(model, name, pks, using)
 
     return record_m2m
+
+
+def record_updates(model, name: str, pks, using: str) -> None:
+    """Records a change of many-to-many field `name` for each of these records (by primary key)."""
+    pks = list(pks or ())
+    if not pks:
+        return
+    with transaction.atomic(using=using, savepoint=False):
+        for obj in model._base_manager.using(using).filter(pk__in=pks):
+            record(obj, "update", [name], using=using)
 
 
 def target_delete_receivers(model, name):
@@ -295,10 +304,7 @@ def target_delete_receivers(model, name):
         instance.__dict__.setdefault("_ledger_held_by", {})[(model, name)] = list(held)
 
     def after(sender, instance, using=None, **kwargs):
-        pks = instance.__dict__.get("_ledger_held_by", {}).pop((model, name), ())
-        with transaction.atomic(using=using, savepoint=False):
-            for obj in model._base_manager.using(using).filter(pk__in=pks):
-                record(obj, "update", [name], using=using)
+        record_updates(model, name, instance.__dict__.get("_ledger_held_by", {}).pop((model, name), ()), using)
 
     return before, after
 

@@ -27,7 +27,7 @@ PAGE = 20_000
 def bulk_cursor():
     """A cursor for reading many rows of bytes. On PostgreSQL, psycopg's own cursor with binary
     results: bytea arrives as it is stored, where Django's cursor gets hex text (half as fast)."""
-    if connection.vendor == "postgresql" and _is_psycopg3():
+    if connection.vendor == "postgresql":  # psycopg 3, as requirements.txt pins
         from psycopg import Cursor
         from psycopg.pq import Format
 
@@ -36,12 +36,6 @@ def bulk_cursor():
         cursor.format = Format.BINARY
         return cursor
     return connection.cursor()
-
-
-def _is_psycopg3() -> bool:
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    return is_psycopg3
 
 
 def sealed_entry_pages(columns: str = "leaf_index, data, leaf_hash") -> Iterator[list[tuple]]:

@@ -53,8 +53,10 @@ def _check_slow(obj: Any, path: str) -> None:
     raise TypeError(f"{path}: {type(obj).__name__} is not allowed in canonical JSON")
 
 
-def _check(obj: Any, path: str) -> None:
-    """Fast walk for the common case (exact built-in types); the slow walk names the path."""
+def check(obj: Any, path: str = "$") -> None:
+    """Raises TypeError (naming the path) unless `obj` holds only what canonical JSON allows.
+
+    A fast walk for the common case (exact built-in types); the slow walk names the path."""
     stack = [obj]
     pop, push, extend = stack.pop, stack.append, stack.extend
     budget = 1_000_000  # a cycle would never end the walk; the slow walk fails on it instead
@@ -103,11 +105,6 @@ def canonical_json(obj: Any) -> bytes:
     """The canonical bytes of `obj`; TypeError naming the path ($.a[0].b) of a disallowed value."""
     check(obj)
     return encode_checked(obj)
-
-
-def check(obj: Any, path: str = "$") -> None:
-    """Raises TypeError (naming the path) unless `obj` holds only what canonical JSON allows."""
-    _check(obj, path)
 
 
 def encode_checked(obj: Any) -> bytes:
