@@ -51,8 +51,8 @@ from ledger.tlog.note import (
     key_hash,
     open_note,
     parse_note,
-    signature_line,
     sign_note,
+    signature_line,
 )
 
 HERE = Path(__file__).parent
@@ -398,12 +398,25 @@ def tampered_notes(rng: random.Random, key: Key, text: str, own: str, others: li
     yield [body + own, Key(rng, key.name).verifier_key]
     yield [body + own, format_key(key.name + "2", ALG_ED25519, key.public)]
     yield [body + own, format_key(key.name, ALG_COSIGNATURE_V1, key.public)]
+    h04 = key_hash(key.name, bytes([ALG_COSIGNATURE_V1]) + key.public)  # a cosigner key: no note key
+    yield [body + sig_line(key.name, h04, sig), format_key(key.name, ALG_COSIGNATURE_V1, key.public)]
     yield [body + own, format_key(key.name, ALG_ED25519, key.public + b"\0")]
     j = rng.randrange(len(vkey))
     yield [body + own, vkey[:j] + rng.choice("A+/=x \n") + vkey[j + 1:]]
     yield [body + own, vkey[:j]]
     yield [body + own, None]
     yield [None, vkey]
+    # Signed as they stand, yet malformed: control characters, and lone surrogates that a UTF-8
+    # encoder would turn into U+FFFD (the signature is over that), in the text or the key name.
+    for c in ("\x01", "\t", "\r", "\x1f", "\ud800"):
+        odd = text[:i] + c + text[i:]
+        signed = key.private.sign(odd.replace("\ud800", "\ufffd").encode())
+        yield [odd + "\n" + sig_line(key.name, key.hash, signed), vkey]
+    material = bytes([ALG_ED25519]) + key.public
+    for c in ("\u3000", "\xa0", "\u2028", "\ud800", "\udc00"):
+        name = key.name + c
+        h = key_hash(name.replace("\ud800", "\ufffd").replace("\udc00", "\ufffd"), material)
+        yield [body + sig_line(name, h, sig), f"{name}+{h:08x}+{b64encode(material)}"]
 
 
 def test_go_note_vectors() -> None:
@@ -507,10 +520,10 @@ def tampered_cosignatures(rng: random.Random, cp: Checkpoint, witness: Key, log:
     # Not checkpoints, each cosigned as it stands: the witness signed it, but it is malformed.
     for bad in (body[:-1], body + "\n", "\n" + body, body + "\r\n", body.replace("\n", "\n\n", 1),
                 body.replace(size_line, f"\n0{cp.size}\n"), body.replace(size_line, f"\n{cp.size + 2**64}\n"),
-                body.replace(size_line, f"\n+{cp.size}\n"), "\n".join(lines[:2]) + "\n",
+                body.replace(size_line, f"\n+{cp.size}\n"), "\n".join(lines[:2]) + "\n", "\n".join(["", *lines[1:]]),
                 body.replace(lines[2], lines[2][:-2] + "A="), body.replace(lines[2], lines[2][:-4]),
                 body.replace(lines[0], lines[0] + "\x01"), body.replace(lines[0], lines[0] + "\ud800")):
-        yield [bad, line if "\ud800" in bad else signed(t, t, bad), vkey]
+        yield [bad, signed(t, t, bad.replace("\ud800", "\ufffd")), vkey]
 
 
 def test_published_cosignature_example() -> None:
