@@ -57,3 +57,27 @@ def check_ledgered_models(app_configs=None, **kwargs):
                     hint="Use PROTECT (or CASCADE, which is ledgered as deletes).",
                     id="ledger.E005", obj=model))
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_witness_key(app_configs=None, **kwargs):
+    """Peers without a witness key file: this portal could not cosign their checkpoints."""
+    from django.db import DatabaseError
+
+    from ledger.models import Peer
+
+    problem = key_file_problem(settings.PORTAL_WITNESS_KEY_FILE)
+    if problem is None:
+        return []
+    try:
+        has_peers = Peer.objects.exists()
+    except DatabaseError:  # not migrated yet
+        return []
+    if not has_peers:
+        return []
+    return [checks.Warning(
+        f"PORTAL_WITNESS_KEY_FILE: {problem}, but peers are configured: this portal cannot cosign "
+        "their checkpoints.",
+        hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
+        id="ledger.W006",
+    )]

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from ledger import keys
-from ledger.models import Block, Checkpoint, LedgerKey, LedgerState, TreeNode
+from ledger.models import Alarm, Block, Checkpoint, LedgerKey, LedgerState, Peer, PeerAnchor, TreeNode
 from ledger.recorder import ENTRY_TABLE, entry_time
 from ledger.tlog import block as tblock
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog.merkle import CompactRange, perfect_subtrees, root_hash
 from ledger.tree import subtree_hashes
+
+logger = logging.getLogger("ledger.alarms")
 
 
 @dataclass(frozen=True)
@@ -132,3 +135,26 @@ def ledger_key_rotate() -> str:
     verifier = keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
     ensure_signing_key_registered()
     return verifier
+
+
+@transaction.atomic
+def peer_add(*, origin: str, url: str, log_key: str, witness_key: str = "", active: bool = True) -> Peer:
+    """Configures a peer portal (ledgered); ValidationError names each bad field."""
+    peer = Peer(origin=origin, url=url.rstrip("/"), log_key=log_key, witness_key=witness_key, active=active)
+    peer.full_clean()
+    peer.save()
+    PeerAnchor.objects.create(peer=peer)
+    return peer
+
+
+@transaction.atomic
+def peer_remove(*, origin: str) -> None:
+    """Removes a peer (ledgered as a delete); the cosignatures it gave go with it."""
+    Peer.objects.get(origin=origin).delete()
+
+
+def alarm_raise(*, kind: str, origin: str, message: str, evidence: str = "") -> Alarm:
+    """Stores evidence of misbehaviour (both signed notes) and logs it at ERROR."""
+    alarm = Alarm.objects.create(kind=kind, origin=origin, message=message, evidence=evidence)
+    logger.error("ledger alarm %s (%s): %s", kind, origin, message)
+    return alarm
