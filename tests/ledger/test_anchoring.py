@@ -203,3 +203,23 @@ def test_quorum_is_a_majority_of_active_peers_and_none_without_peers(servers):
         assert (status["quorum"], status["anchored"], status["anchored_size"]) == (3, False, None)
     assert Client().get("/ledger/checkpoint").content.decode().count("\u2014 ") == 3
     assert checkpoint.tree_size == status["newest_size"]
+
+
+@pytest.mark.django_db
+def test_home_page_says_whether_the_newest_checkpoint_is_anchored(servers):
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert "No peer portal witnesses this ledger yet." in english.get("/").content.decode()
+    good = servers(honest, "witness.example/good")
+    down = servers(lambda server, body: (503, "text/plain", b"down\n"), "witness.example/down")
+    add_server_peer(good, "gongxin.example/p1")
+    add_server_peer(down, "gongxin.example/p2")
+    first = seal(2)
+    anchoring.anchor_checkpoint()
+    page = english.get("/").content.decode()
+    assert "not anchored yet: 1 of 2 cosignatures" in page and "newest anchored" not in page
+    with override_settings(LEDGER_WITNESS_QUORUM=1):
+        assert "anchored: 1 peer portals cosigned it (quorum 1)" in english.get("/").content.decode()
+        seal(1)
+        page = english.get("/").content.decode()
+        assert "not anchored yet: 0 of 1" in page and f"(tree size {first.tree_size})" in page
+    assert "尚未锚定" in Client().get("/").content.decode()
