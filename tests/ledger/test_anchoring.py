@@ -223,3 +223,36 @@ def test_home_page_says_whether_the_newest_checkpoint_is_anchored(servers):
         page = english.get("/").content.decode()
         assert "not anchored yet: 0 of 1" in page and f"(tree size {first.tree_size})" in page
     assert "尚未锚定" in Client().get("/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LEDGER_ANCHOR_TIMEOUT=20)
+def test_writes_and_sealing_go_on_while_anchoring_waits_on_a_hanging_peer(servers):
+    import threading
+    import time
+
+    from django.db import connection
+
+    hanging = servers(lambda server, body: "hang", "witness.example/hangs")
+    add_server_peer(hanging, "gongxin.example/hangs")
+    before = seal(1)
+    outcome = {}
+
+    def run():
+        try:
+            outcome.update(anchoring.anchor_checkpoint())
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    for _ in range(600):  # until the peer holds the request (a wait, not a timed assertion)
+        if hanging.requests:
+            break
+        time.sleep(0.05)
+    assert hanging.requests and worker.is_alive()
+    after = seal(3)  # data writes and a seal, while the anchoring run is still waiting
+    assert after.tree_size > before.tree_size and worker.is_alive()
+    hanging.close()
+    worker.join(30)
+    assert not worker.is_alive() and outcome["gongxin.example/hangs"].startswith("failed")
