@@ -181,7 +181,7 @@ LEDGER_ANCHOR_INTERVAL = float(os.environ.get("LEDGER_ANCHOR_INTERVAL", "10"))
 # Cosignatures that make a checkpoint anchored; empty means a majority of the active peers.
 LEDGER_WITNESS_QUORUM = int(os.environ["LEDGER_WITNESS_QUORUM"]) if os.environ.get("LEDGER_WITNESS_QUORUM") else None
 LEDGER_ANCHOR_TIMEOUT = float(os.environ.get("LEDGER_ANCHOR_TIMEOUT", "3"))
-# add-checkpoint requests per origin per minute before 429; an honest log sends about 60.
+# Checkpoints a log may advance by per minute at this witness before 429; an honest log sends about 60.
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
