@@ -101,6 +101,14 @@ def test_a_second_root_for_a_cosigned_size_is_refused_and_raises_an_alarm(log):
     assert alarm.origin == log.origin and log.note(6) in alarm.evidence and fork.note(6) in alarm.evidence
 
 
+def test_a_bad_proof_for_a_genuine_checkpoint_is_422_without_an_alarm(log):
+    # Anyone can send the log's public checkpoints with a wrong proof: that proves nothing about the log.
+    assert post(log.body(0, 6)).status_code == 200
+    assert post(log.body(6, 9, proof=[bytes(32)] * 3)).status_code == 422
+    assert not Alarm.objects.exists()
+    assert post(log.body(6, 9)).status_code == 200
+
+
 def test_inactive_peer_is_unknown(db):
     log = PeerLog()
     log.add_as_peer(active=False)
