@@ -57,3 +57,43 @@ def check_ledgered_models(app_configs=None, **kwargs):
                     hint="Use PROTECT (or CASCADE, which is ledgered as deletes).",
                     id="ledger.E005", obj=model))
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_witness_key(app_configs=None, **kwargs):
+    """Peers this portal cannot cosign for (no witness key file), or cannot anchor to (no peer witness key)."""
+    from django.db import DatabaseError
+
+    from ledger.models import Peer
+
+    try:
+        peers = list(Peer.objects.filter(active=True).values_list("origin", "witness_key"))
+    except DatabaseError:  # not migrated yet
+        return []
+    warnings = [checks.Warning(
+        f"Peer {origin} has no witness key: its cosignatures cannot be verified, so nothing is anchored to it.",
+        hint=f"Add it: `python manage.py peers remove {origin}` and `peers add … --witness-key VKEY`, "
+             "or in the admin.",
+        id="ledger.W008",
+    ) for origin, witness_key in peers if not witness_key]
+    problem = key_file_problem(settings.PORTAL_WITNESS_KEY_FILE)
+    if problem and peers:
+        warnings.append(checks.Warning(
+            f"PORTAL_WITNESS_KEY_FILE: {problem}, but peers are configured: this portal cannot cosign "
+            "their checkpoints.",
+            hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
+            id="ledger.W006",
+        ))
+    return warnings
+
+
+@checks.register()
+def check_witness_quorum(app_configs=None, **kwargs):
+    quorum = settings.LEDGER_WITNESS_QUORUM
+    if quorum is not None and quorum < 1:
+        return [checks.Error(
+            f"LEDGER_WITNESS_QUORUM is {quorum}: a checkpoint needs at least one cosignature to be anchored.",
+            hint="Set it to 1 or more, or unset it for a majority of the active peers.",
+            id="ledger.E007",
+        )]
+    return []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note
 
 
@@ -71,6 +72,26 @@ def pseudonym_key() -> bytes:
 def create_signing_key(path: Path, origin: str) -> str:
     """Writes a new Ed25519 signing key for `origin`; returns its verifier key."""
     signer_key, verifier_key = note.generate_key(origin)
+    write_secret_file(path, signer_key + "\n")
+    return verifier_key
+
+
+@lru_cache(maxsize=4)
+def _witness_signer_for(path: str, mtime: float) -> tcheckpoint.CosignatureSigner:
+    return tcheckpoint.CosignatureSigner(read_key_file(Path(path)))
+
+
+def witness_signer() -> tcheckpoint.CosignatureSigner:
+    """This portal's cosigner (C2SP cosignature/v1), a key of its own apart from the log key."""
+    path = Path(settings.PORTAL_WITNESS_KEY_FILE)
+    if not path.exists():
+        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
+    return _witness_signer_for(str(path), path.stat().st_mtime)
+
+
+def create_witness_key(path: Path, name: str) -> str:
+    """Writes a new Ed25519 cosigner key (type 0x04) named `name`; returns its verifier key."""
+    signer_key, verifier_key = tcheckpoint.generate_cosignature_key(name)
     write_secret_file(path, signer_key + "\n")
     return verifier_key
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import base64
 import secrets
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ledger import recorder
+from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog import note as tnote
 
 
 def new_public_ref() -> str:
@@ -227,3 +231,144 @@ class LedgerKey(LedgeredModel):
 
     def __str__(self):
         return self.verifier_key
+
+
+def validate_origin(value: str) -> None:
+    if not value or any(c < " " or c == "\x7f" for c in value):
+        raise ValidationError(_("An origin is one line of printable text, such as example.org/city-b."))
+
+
+def validate_log_key(value: str) -> None:
+    try:
+        tnote.Verifier(value)
+    except tnote.NoteError as exc:
+        raise ValidationError(
+            _("Not an Ed25519 log verifier key (name+hash+base64, as init_keys prints it): %(why)s"),
+            params={"why": exc},
+        ) from None
+
+
+def validate_witness_key(value: str) -> None:
+    try:
+        tcheckpoint.CosignatureVerifier(value)
+    except tnote.NoteError as exc:
+        raise ValidationError(
+            _("Not a cosignature/v1 witness verifier key (name+hash+base64, as init_keys prints it): %(why)s"),
+            params={"why": exc},
+        ) from None
+
+
+def validate_peer_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query \
+            or parts.fragment:
+        raise ValidationError(
+            _("A peer URL is the portal's base address, such as https://city-b.example.org (no login, "
+              "query or fragment).")
+        )
+
+
+class Peer(LedgeredModel):
+    """Another log this portal witnesses, and whose witness cosigns this portal's checkpoints."""
+
+    origin = models.CharField(_("origin"), max_length=255, unique=True, validators=[validate_origin])
+    url = models.URLField(_("URL"), max_length=300, validators=[validate_peer_url])
+    log_key = models.CharField(_("log verifier key"), max_length=300, validators=[validate_log_key])
+    witness_key = models.CharField(
+        _("witness verifier key"), max_length=300, blank=True, validators=[validate_witness_key]
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    ledger_fields = ("origin", "url", "log_key", "witness_key", "active")
+    ledger_public_fields = ledger_fields
+
+    class Meta:
+        db_table = "ledger_peer"
+        ordering = ["origin"]
+        verbose_name = _("peer")
+        verbose_name_plural = _("peers")
+
+    def __str__(self):
+        return self.origin
+
+
+class PeerAnchor(models.Model):
+    """Anchoring state per peer: what it last cosigned for us and when to try again.
+
+    Kept apart from Peer so that every attempt does not write a ledger entry.
+    """
+
+    peer = models.OneToOneField(Peer, on_delete=models.CASCADE, related_name="anchor", primary_key=True)
+    cosigned_size = models.BigIntegerField(_("last cosigned size"), default=0)
+    failures = models.IntegerField(_("failures in a row"), default=0)
+    next_attempt = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_success = models.DateTimeField(_("last success"), null=True, blank=True)
+
+    class Meta:
+        db_table = "ledger_peer_anchor"
+        verbose_name = _("peer anchoring")
+        verbose_name_plural = _("peer anchoring")
+
+    def __str__(self):
+        return f"{self.peer_id}: {self.cosigned_size}"
+
+
+class WitnessedCheckpoint(models.Model):
+    """As witness: the newest checkpoint this portal cosigned for a peer's log (one row per origin)."""
+
+    origin = models.CharField(_("origin"), max_length=255, unique=True)
+    size = models.BigIntegerField(_("tree size"))
+    root = models.BinaryField(_("root hash"))
+    note = models.TextField(_("signed checkpoint"))
+    cosignature = models.TextField(_("cosignature"))
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "ledger_witnessed_checkpoint"
+        verbose_name = _("witnessed checkpoint")
+        verbose_name_plural = _("witnessed checkpoints")
+
+    def __str__(self):
+        return f"{self.origin} {self.size}"
+
+
+class Cosignature(models.Model):
+    """A peer witness's cosignature/v1 line over one of this portal's checkpoints (verified)."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="cosignatures")
+    tree_size = models.BigIntegerField(_("tree size"))
+    line = models.TextField(_("cosignature line"))
+    timestamp = models.BigIntegerField(_("cosignature time"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        db_table = "ledger_cosignature"
+        constraints = [models.UniqueConstraint(fields=["peer", "tree_size"], name="ledger_cosignature_once")]
+        indexes = [models.Index(fields=["tree_size"], name="ledger_cosignature_size")]
+        verbose_name = _("cosignature")
+        verbose_name_plural = _("cosignatures")
+
+    def __str__(self):
+        return f"{self.peer_id} @ {self.tree_size}"
+
+
+class Alarm(models.Model):
+    """Evidence that a log or witness misbehaved: a fork, a rollback, a root we never signed."""
+
+    kind = models.CharField(_("kind"), max_length=40)
+    origin = models.CharField(_("origin"), max_length=255, blank=True)
+    message = models.TextField(_("message"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    acknowledged = models.BooleanField(_("acknowledged"), default=False)
+
+    class Meta:
+        db_table = "ledger_alarm"
+        ordering = ["-created", "-id"]
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+
+    def __str__(self):
+        return f"{self.kind} {self.origin}"

@@ -2,18 +2,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from ledger import keys
-from ledger.models import Block, Checkpoint, LedgerKey, LedgerState, TreeNode
+from ledger.models import (
+    Alarm,
+    Block,
+    Checkpoint,
+    LedgerKey,
+    LedgerState,
+    Peer,
+    PeerAnchor,
+    TreeNode,
+    WitnessedCheckpoint,
+)
 from ledger.recorder import ENTRY_TABLE, entry_time
 from ledger.tlog import block as tblock
 from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog import note as tnote
+from ledger.tlog import witness as twitness
 from ledger.tlog.merkle import CompactRange, perfect_subtrees, root_hash
 from ledger.tree import subtree_hashes
+
+logger = logging.getLogger("ledger.alarms")
 
 
 @dataclass(frozen=True)
@@ -132,3 +149,89 @@ def ledger_key_rotate() -> str:
     verifier = keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
     ensure_signing_key_registered()
     return verifier
+
+
+@transaction.atomic
+def peer_add(*, origin: str, url: str, log_key: str, witness_key: str = "", active: bool = True) -> Peer:
+    """Configures a peer portal (ledgered); ValidationError names each bad field."""
+    peer = Peer(origin=origin, url=url.rstrip("/"), log_key=log_key, witness_key=witness_key, active=active)
+    peer.full_clean()
+    peer.save()
+    PeerAnchor.objects.create(peer=peer)
+    return peer
+
+
+@transaction.atomic
+def peer_remove(*, origin: str) -> None:
+    """Removes a peer (ledgered as a delete); the cosignatures it gave go with it."""
+    Peer.objects.get(origin=origin).delete()
+
+
+def alarm_raise(*, kind: str, origin: str, message: str, evidence: str = "") -> Alarm:
+    """Stores evidence of misbehaviour (both signed notes) and logs it at ERROR.
+
+    The same unacknowledged alarm is not stored twice: a peer retried with backoff would repeat it.
+    """
+    logger.error("ledger alarm %s (%s): %s", kind, origin, message)
+    same = Alarm.objects.filter(kind=kind, origin=origin, message=message, evidence=evidence, acknowledged=False)
+    return same.first() or Alarm.objects.create(kind=kind, origin=origin, message=message, evidence=evidence)
+
+
+class RateLimited(twitness.WitnessError):
+    status = 429
+
+
+def _witness_rate_check(origin: str) -> None:
+    """Counts the checkpoints a log advances by per minute; replays by others cannot spend it."""
+    key = f"ledger-witness-rate:{twitness.origin_hash(origin)}:{int(time.time() // 60)}"
+    cache.add(key, 0, 120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, 120)
+        count = 1
+    if count > settings.LEDGER_WITNESS_RATE:
+        raise RateLimited(f"more than {settings.LEDGER_WITNESS_RATE} checkpoints a minute for {origin}")
+
+
+def witness_add_checkpoint(*, body: bytes) -> str:
+    """C2SP tlog-witness add-checkpoint: the cosignature line, or a WitnessError with its status.
+
+    The size check and the save are one locked step, so that this witness never cosigns two roots
+    for one size of a log, nor a size smaller than one it cosigned.
+    """
+    request = twitness.parse_add_checkpoint(body)
+    origin = request.checkpoint.origin
+    peer = Peer.objects.filter(origin=origin, active=True).first()
+    if peer is None:
+        raise twitness.UnknownOrigin(f"this witness does not know the log {origin!r}")
+    twitness.verify_log_signature(request, [tnote.Verifier(peer.log_key)])
+    cosigner = keys.witness_signer()
+    try:
+        with transaction.atomic():
+            WitnessedCheckpoint.objects.get_or_create(
+                origin=origin, defaults={"size": 0, "root": b"", "note": "", "cosignature": ""}
+            )
+            latest = WitnessedCheckpoint.objects.select_for_update().get(origin=origin)
+            twitness.check_consistency(request, latest.size, bytes(latest.root))
+            if request.checkpoint.size > latest.size:
+                _witness_rate_check(origin)
+            line = tcheckpoint.cosign(request.checkpoint, cosigner, int(time.time()))
+            latest.size, latest.root = request.checkpoint.size, request.checkpoint.root_hash
+            latest.note, latest.cosignature = request.note, line
+            latest.save()
+    except twitness.InconsistentCheckpoint as exc:
+        # Proven only by two signed roots for one size; a bad proof may come from anyone replaying.
+        if latest.note and request.checkpoint.size == latest.size:
+            alarm_raise(
+                kind="log-inconsistent", origin=origin,
+                message=f"{origin} signed two roots for tree size {latest.size}: {exc}",
+                evidence=_evidence(latest.note + latest.cosignature, body.decode()),
+            )
+        raise
+    return line
+
+
+def _evidence(*notes: str) -> str:
+    """Signed notes kept side by side as an alarm's evidence."""
+    return "\n----\n".join(note for note in notes if note)

@@ -175,8 +175,17 @@ PORTAL_PSEUDONYM_KEY_FILE = Path(
 PORTAL_DATA_KEYS_FILE = Path(os.environ.get("PORTAL_DATA_KEYS_FILE", PORTAL_KEYS_DIR / "data.keys"))
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
+# Witnessing: this portal's cosigner key (not the log key), and how often checkpoints go to peers.
+PORTAL_WITNESS_KEY_FILE = Path(os.environ.get("PORTAL_WITNESS_KEY_FILE", PORTAL_KEYS_DIR / "witness.key"))
+LEDGER_ANCHOR_INTERVAL = float(os.environ.get("LEDGER_ANCHOR_INTERVAL", "10"))
+# Cosignatures that make a checkpoint anchored; empty means a majority of the active peers.
+LEDGER_WITNESS_QUORUM = int(os.environ["LEDGER_WITNESS_QUORUM"]) if os.environ.get("LEDGER_WITNESS_QUORUM") else None
+LEDGER_ANCHOR_TIMEOUT = float(os.environ.get("LEDGER_ANCHOR_TIMEOUT", "3"))
+# Checkpoints a log may advance by per minute at this witness before 429; an honest log sends about 60.
+LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
+    "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
     "licenses-expire": {"task": "licenses.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
 }
 

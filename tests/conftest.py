@@ -28,6 +28,8 @@ def _ensure_keys():
         keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
     if not settings.PORTAL_DATA_KEYS_FILE.exists():
         crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
+    if not settings.PORTAL_WITNESS_KEY_FILE.exists():
+        keys.create_witness_key(settings.PORTAL_WITNESS_KEY_FILE, settings.PORTAL_ORIGIN)
 
 
 if _django_ready():

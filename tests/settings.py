@@ -14,6 +14,7 @@ PORTAL_KEYS_DIR = VAR_DIR / "test-keys"
 PORTAL_SIGNING_KEY_FILE = PORTAL_KEYS_DIR / "ledger-signing.key"
 PORTAL_PSEUDONYM_KEY_FILE = PORTAL_KEYS_DIR / "pseudonym.key"
 PORTAL_DATA_KEYS_FILE = PORTAL_KEYS_DIR / "data.keys"
+PORTAL_WITNESS_KEY_FILE = PORTAL_KEYS_DIR / "witness.key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 STATIC_ROOT = None  # tests serve static files from the finders; nothing is collected

@@ -10,4 +10,5 @@ canonical   canonical JSON for entry bytes
 commitment  salted per-field digests for selective disclosure
 block       signed, hash-chained block headers
 audit       the offline verifier (python -m ledger.tlog.audit)
+witness     C2SP tlog-witness add-checkpoint bodies, responses and the witness's checks
 """
