@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from ledger import keys
 from licenses import selectors, services
 from licenses.models import REMINDER_DAYS, LicenceType
+from licenses.throttling import DepartmentRequestThrottle
 from licenses.verification import check_presentation, verify_licence
 from portal.models import Role
 
@@ -243,7 +244,13 @@ class AuthorisationListApi(LicenceApi):
         return Response(AuthorisationOutput(qs, many=True).data)
 
 
+class RequestReceivedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class AuthorisationRequestApi(LicenceApi):
+    """A department asks to use a licence by national ID number: the answer never says whether one exists."""
+
     class AuthorisationRequestInput(serializers.Serializer):
         licence_type = serializers.SlugRelatedField(slug_field="code", queryset=LicenceType.objects.all())
         national_id = serializers.CharField(max_length=64)
@@ -251,13 +258,20 @@ class AuthorisationRequestApi(LicenceApi):
         purpose = serializers.CharField(max_length=200)
         ends_at = serializers.DateTimeField(help_text="at most 90 days from now")
 
-    @extend_schema(request=AuthorisationRequestInput, responses={201: AuthorisationOutput})
+    def get_throttles(self):
+        return [*super().get_throttles(), DepartmentRequestThrottle()]
+
+    @extend_schema(request=AuthorisationRequestInput, responses={202: RequestReceivedOutput})
     def post(self, request):
         if request.user.role != Role.DEPARTMENT:
             raise PermissionDenied(_("Only department users ask to use a licence."))
         data = self.input(self.AuthorisationRequestInput)
-        authorisation = services.authorisation_request(requested_by=request.user, **data)
-        return Response(AuthorisationOutput(authorisation).data, status=status.HTTP_201_CREATED)
+        services.authorisation_request(requested_by=request.user, **data)
+        # The same bytes whether or not anyone holds such a licence: no reference, no licence, no count.
+        return Response({"detail": _(
+            "Request received. If a person with this national ID number holds a %(type)s, they are asked "
+            "to approve it; an approved request appears in your authorisations.") % {
+                "type": data["licence_type"].name}}, status=status.HTTP_202_ACCEPTED)
 
 
 class _HolderDecisionApi(LicenceApi):

@@ -173,6 +173,8 @@ PORTAL_PSEUDONYM_KEY_FILE = Path(
     os.environ.get("PORTAL_PSEUDONYM_KEY_FILE", PORTAL_KEYS_DIR / "pseudonym.key")
 )
 PORTAL_DATA_KEYS_FILE = Path(os.environ.get("PORTAL_DATA_KEYS_FILE", PORTAL_KEYS_DIR / "data.keys"))
+# Licence requests by national ID number, per department (a DRF rate: "60/hour", "5/minute").
+LICENCE_REQUEST_RATE = os.environ.get("LICENCE_REQUEST_RATE", "60/hour")
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
 CELERY_BEAT_SCHEDULE = {
