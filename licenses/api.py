@@ -1,5 +1,7 @@
 """REST API: a citizen's licences and shares, department authorisations, and public verification."""
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
@@ -64,7 +66,7 @@ class TypeOutput(serializers.Serializer):
 class LicenceOutput(serializers.Serializer):
     ref = serializers.CharField(source="public_ref")
     licence_type = TypeOutput()
-    number = serializers.CharField()
+    number = serializers.SerializerMethodField(help_text="masked when the type makes it personal")
     status = serializers.CharField()
     status_reason = serializers.CharField()
     valid_from = serializers.DateField()
@@ -73,6 +75,9 @@ class LicenceOutput(serializers.Serializer):
 
     def get_expires_soon(self, licence) -> bool:
         return licence.expires_within(REMINDER_DAYS)
+
+    def get_number(self, licence) -> str:
+        return licence.masked_number()
 
 
 class LicenceDetailOutput(LicenceOutput):
@@ -169,6 +174,7 @@ def _verification_data(share_or_auth, verification) -> dict:
     return data
 
 
+@method_decorator(never_cache, name="dispatch")  # disclosed personal data, to anyone with the link
 class ShareVerifyApi(LicenceApi):
     permission_classes = [AllowAny]
 
@@ -188,6 +194,7 @@ def _is_holder(request, token: str) -> bool:
         token_index=services.token_index(token)).exists())
 
 
+@method_decorator(never_cache, name="dispatch")
 class PresentationCheckApi(LicenceApi):
     """Checks a presentation received from elsewhere against this portal's signed ledger."""
 

@@ -147,6 +147,14 @@ class LicenceStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+def mask(value: str) -> str:
+    """A personal value as pages show it until the holder asks: its ends only."""
+    if len(value) <= 2:
+        return "•" * len(value)
+    keep = 2 if len(value) > 6 else 1
+    return value[:keep] + "•" * (len(value) - 2 * keep) + value[-keep:]
+
+
 def _plain_claim(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -204,6 +212,10 @@ class Licence(LedgeredModel):
     @property
     def department(self) -> Department:
         return self.licence_type.department
+
+    def masked_number(self) -> str:
+        """The number as lists show it: masked where the type makes it personal."""
+        return mask(self.number) if self.licence_type.number_personal else self.number
 
     def personal_values(self) -> dict:
         return json.loads(self.personal_data) if self.personal_data else {}
