@@ -57,14 +57,25 @@ def test_holder_and_non_holder_get_byte_identical_answers(client, bank_transport
         assert ALICE_ID not in bytes(text).decode() and NOBODY_ID not in bytes(text).decode()
 
 
-def test_the_holders_approval_is_what_the_department_then_sees(client, bank_transport, alice, alice_driving):
+def test_the_holders_approval_is_what_the_department_then_sees(client, bank_transport, bank, alice, bob,
+                                                               alice_driving):
     client.force_login(bank_transport)
     ask(client, ALICE_ID)
     ref = Authorisation.objects.get().public_ref
+    read = reverse("licenses:api-authorisation-read", args=[ref])
+    assert client.get(read).status_code == 404  # pending: not even its existence
+    client.force_login(bob)  # citizen B can neither see nor decide it
+    assert client.post(reverse("licenses:api-authorisation-approve", args=[ref])).status_code == 404
     client.force_login(alice)
     assert client.post(reverse("licenses:api-authorisation-approve", args=[ref])).json()["status"] == "approved"
     client.force_login(bank_transport)
     assert [a["ref"] for a in client.get(reverse("licenses:api-authorisations")).json()] == [ref]
+    assert client.get(read).status_code == 200
+    client.force_login(bank)  # a department without the grant sees and reads nothing
+    assert client.get(reverse("licenses:api-authorisations")).json() == []
+    assert client.get(read).status_code == 404
+    client.logout()
+    assert client.get(read).status_code == 403
 
 
 def test_citizens_and_anonymous_cannot_ask(client, alice, alice_driving):
