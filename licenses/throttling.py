@@ -15,7 +15,7 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_rate(rate: str) -> tuple[int, int]:
     """'60/hour' -> (60, 3600), as DRF writes rates."""
     number, period = rate.split("/")
-    return int(number), PERIODS[period.strip()[0]]
+    return int(number), PERIODS[period.strip().lower()[0]]
 
 
 class DepartmentRequestThrottle(BaseThrottle):

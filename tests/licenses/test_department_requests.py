@@ -118,3 +118,13 @@ def test_the_counter_loses_no_hit_under_concurrency():
     for thread in threads:
         thread.join()
     assert not errors and sorted(results) == list(range(1, 13))
+
+
+def test_a_malformed_rate_is_a_system_check_error():
+    from django.core import checks
+
+    for rate in ("60 per hour", "x/hour", "0/hour", "60/fortnight", ""):
+        with override_settings(LICENCE_REQUEST_RATE=rate):
+            assert "licenses.E001" in [m.id for m in checks.run_checks()], rate
+    with override_settings(LICENCE_REQUEST_RATE="5/minute"):
+        assert "licenses.E001" not in [m.id for m in checks.run_checks()]
