@@ -53,6 +53,8 @@ def test_holder_and_non_holder_get_byte_identical_answers(client, bank_transport
         ("licenses.authorisation", "create",
          json.dumps({"department": transport.public_ref, "status": "pending"}, sort_keys=True))}
     assert [e["action"] for e in entries] == ["authorisation.request"] * 3
+    assert len({json.dumps(sorted(e["state"])) for e in entries}) == 1  # the same fields, all as digests
+    assert len({len(Entry.objects.get(ref=a.public_ref).data) for a in requests}) == 1  # even the same size
     for text in Entry.objects.values_list("data", flat=True):
         assert ALICE_ID not in bytes(text).decode() and NOBODY_ID not in bytes(text).decode()
 
