@@ -46,7 +46,10 @@ def manage(*args, env=None):
 def run(extra):
     ensure_env("requirements.txt")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
-    (ROOT / "var").mkdir(exist_ok=True)
+    for folder in ("", "keys", "media"):  # database, uploads, keys: the owner's only
+        path = ROOT / "var" / folder
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
     step("preparing the database and keys")
     manage("init_keys", env=env)
     manage("migrate", "--no-input", env=env)

@@ -19,7 +19,9 @@ class KeyFileError(RuntimeError):
 
 def write_secret_file(path: Path, text: str) -> None:
     """Writes a key file readable by its owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():  # the key folder: its owner only (0700)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

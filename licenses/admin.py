@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
 from licenses import selectors, services
+from licenses.blind_index import number_index
 from licenses.models import Department, Licence, LicenceType
 from portal.models import Role, User
 
@@ -62,18 +63,34 @@ class LicenceIssueForm(forms.ModelForm):
                 services._split_values(licence_type, values)
             except services.LicenceError as exc:
                 self.add_error("values", str(exc))
+        number = (data.get("number") or "").strip()
+        if licence_type is not None and number and Licence.objects.filter(
+                licence_type=licence_type, number_index=number_index(number)).exists():
+            self.add_error("number", _("A licence of this type with this number exists already."))
         return data
 
 
 @admin.register(Licence)
 class LicenceAdmin(admin.ModelAdmin):
-    list_display = ("public_ref", "licence_type", "number", "holder", "status", "valid_until")
+    list_display = ("public_ref", "licence_type", "number_shown", "holder", "status", "valid_until")
     list_filter = ("status", "licence_type")
-    search_fields = ("number", "public_ref", "holder__username")
+    # The number is encrypted: found by its exact blind index (get_search_results), not by a substring.
+    search_fields = ("public_ref", "holder__username")
     action_form = LicenceActionForm
     actions = ("renew", "suspend", "reinstate", "revoke")
     view_fields = ("public_ref", "licence_type", "number", "holder", "holder_name", "national_id", "address",
                    "data", "valid_from", "valid_until", "status", "status_reason", "issued_at")
+
+    @admin.display(description=_("licence number"))
+    def number_shown(self, licence):
+        """Masked in the list where the type makes it personal; the licence's own page shows it whole."""
+        return licence.masked_number()
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results = results | queryset.filter(number_index=number_index(search_term))
+        return results, duplicates
 
     # Scope: everything a clerk sees goes through the grant-filtered queryset.
     def get_queryset(self, request):

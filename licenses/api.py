@@ -1,5 +1,7 @@
 """REST API: a citizen's licences and shares, department authorisations, and public verification."""
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 from ledger import keys
 from licenses import selectors, services
 from licenses.models import REMINDER_DAYS, LicenceType
+from licenses.throttling import DepartmentRequestThrottle
 from licenses.verification import check_presentation, verify_licence
 from portal.models import Role
 
@@ -63,7 +66,7 @@ class TypeOutput(serializers.Serializer):
 class LicenceOutput(serializers.Serializer):
     ref = serializers.CharField(source="public_ref")
     licence_type = TypeOutput()
-    number = serializers.CharField()
+    number = serializers.SerializerMethodField(help_text="masked when the type makes it personal")
     status = serializers.CharField()
     status_reason = serializers.CharField()
     valid_from = serializers.DateField()
@@ -72,6 +75,9 @@ class LicenceOutput(serializers.Serializer):
 
     def get_expires_soon(self, licence) -> bool:
         return licence.expires_within(REMINDER_DAYS)
+
+    def get_number(self, licence) -> str:
+        return licence.masked_number()
 
 
 class LicenceDetailOutput(LicenceOutput):
@@ -168,6 +174,7 @@ def _verification_data(share_or_auth, verification) -> dict:
     return data
 
 
+@method_decorator(never_cache, name="dispatch")  # disclosed personal data, to anyone with the link
 class ShareVerifyApi(LicenceApi):
     permission_classes = [AllowAny]
 
@@ -187,6 +194,7 @@ def _is_holder(request, token: str) -> bool:
         token_index=services.token_index(token)).exists())
 
 
+@method_decorator(never_cache, name="dispatch")
 class PresentationCheckApi(LicenceApi):
     """Checks a presentation received from elsewhere against this portal's signed ledger."""
 
@@ -243,7 +251,13 @@ class AuthorisationListApi(LicenceApi):
         return Response(AuthorisationOutput(qs, many=True).data)
 
 
+class RequestReceivedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class AuthorisationRequestApi(LicenceApi):
+    """A department asks to use a licence by national ID number: the answer never says whether one exists."""
+
     class AuthorisationRequestInput(serializers.Serializer):
         licence_type = serializers.SlugRelatedField(slug_field="code", queryset=LicenceType.objects.all())
         national_id = serializers.CharField(max_length=64)
@@ -251,13 +265,20 @@ class AuthorisationRequestApi(LicenceApi):
         purpose = serializers.CharField(max_length=200)
         ends_at = serializers.DateTimeField(help_text="at most 90 days from now")
 
-    @extend_schema(request=AuthorisationRequestInput, responses={201: AuthorisationOutput})
+    def get_throttles(self):
+        return [*super().get_throttles(), DepartmentRequestThrottle()]
+
+    @extend_schema(request=AuthorisationRequestInput, responses={202: RequestReceivedOutput})
     def post(self, request):
         if request.user.role != Role.DEPARTMENT:
             raise PermissionDenied(_("Only department users ask to use a licence."))
         data = self.input(self.AuthorisationRequestInput)
-        authorisation = services.authorisation_request(requested_by=request.user, **data)
-        return Response(AuthorisationOutput(authorisation).data, status=status.HTTP_201_CREATED)
+        services.authorisation_request(requested_by=request.user, **data)
+        # The same bytes whether or not anyone holds such a licence: no reference, no licence, no count.
+        return Response({"detail": _(
+            "Request received. If a person with this national ID number holds a %(type)s, they are asked "
+            "to approve it; an approved request appears in your authorisations.") % {
+                "type": data["licence_type"].name}}, status=status.HTTP_202_ACCEPTED)
 
 
 class _HolderDecisionApi(LicenceApi):

@@ -11,3 +11,9 @@ def blind_index(purpose: str, value: str) -> str:
     if not value:
         return ""
     return hmac.new(pseudonym_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def number_index(number: str) -> str:
+    """Blind index of a licence number, kept exact (no case folding): numbers are compared as issued."""
+    number = number.strip()
+    return hmac.new(pseudonym_key(), f"licence_number:{number}".encode(), hashlib.sha256).hexdigest() if number else ""

@@ -6,6 +6,7 @@ from guardian.shortcuts import assign_perm
 
 from ledger.actor import ledger_action
 from licenses import services
+from licenses.blind_index import number_index
 from licenses.models import Authorisation, Department, Licence, LicenceStatus, LicenceType, Share
 from portal.demo import DEMO_PASSWORD, ensure_user
 from portal.models import Role
@@ -20,6 +21,7 @@ DEPARTMENTS = {
 
 TYPES = [
     ("driving", "机动车驾驶证", "transport", [
+        {"name": "number", "personal": True},  # 驾驶证号即公民身份号码
         {"name": "vehicle_class", "label": "准驾车型", "personal": False},
         {"name": "birth_date", "label": "出生日期", "personal": True},
     ]),
@@ -51,7 +53,7 @@ def _types():
 
 
 def _licence(types, holder, code, number, person, values, *, start, end, status=LicenceStatus.VALID):
-    licence = Licence.objects.filter(licence_type=types[code], number=number).first()
+    licence = Licence.objects.filter(licence_type=types[code], number_index=number_index(number)).first()
     if licence is not None:
         return licence
     name, national_id, address = person

@@ -37,6 +37,8 @@ STANDARD_CLAIMS = {
     "valid_from": (_("Valid from"), False),
     "valid_until": (_("Valid until"), False),
 }
+# Standard claims a type may declare personal: a Chinese driving licence's number is a national ID number.
+TYPE_MAY_MAKE_PERSONAL = ("number",)
 # A share always discloses validity, so a verifier can tell current from stale.
 ALWAYS_DISCLOSED = ("valid_from", "valid_until")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -50,7 +52,8 @@ class Claim:
 
 
 def validate_field_schema(value) -> None:
-    """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names."""
+    """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names,
+    and optionally {"name": "number", "personal": true} for a number that identifies the holder."""
     if not isinstance(value, list):
         raise ValidationError(_("The fields must be a JSON list of objects."))
     seen = set()
@@ -58,6 +61,10 @@ def validate_field_schema(value) -> None:
         if not isinstance(item, dict) or set(item) - {"name", "label", "personal"}:
             raise ValidationError(_('Each field must be an object with "name", "label" and "personal".'))
         name = item.get("name")
+        if name in TYPE_MAY_MAKE_PERSONAL and name not in seen and isinstance(item.get("personal"), bool) \
+                and set(item) == {"name", "personal"}:
+            seen.add(name)
+            continue
         if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
             raise ValidationError(
                 _("Field name %(name)r must be lower-case letters, digits and _ (at most 40)."),
@@ -102,7 +109,8 @@ class LicenceType(LedgeredModel):
     )
     fields = models.JSONField(
         _("fields"), default=list, blank=True, validators=[validate_field_schema],
-        help_text=_('A list of {"name": "class", "label": "Class", "personal": false}.'),
+        help_text=_('A list of {"name": "class", "label": "Class", "personal": false}; '
+                    '{"name": "number", "personal": true} makes the licence number personal.'),
     )
 
     ledger_fields = ("code", "name", "department", "fields")
@@ -117,9 +125,18 @@ class LicenceType(LedgeredModel):
     def __str__(self):
         return self.name
 
+    def own_fields(self) -> list[dict]:
+        """The fields the type adds (its entries for standard claims only set their personal flag)."""
+        return [item for item in self.fields if item.get("name") not in STANDARD_CLAIMS]
+
+    @property
+    def number_personal(self) -> bool:
+        return any(item.get("name") == "number" and item.get("personal") for item in self.fields)
+
     def claims(self) -> list[Claim]:
-        standard = [Claim(name, str(label), personal) for name, (label, personal) in STANDARD_CLAIMS.items()]
-        own = [Claim(item["name"], item["label"], bool(item.get("personal"))) for item in self.fields]
+        standard = [Claim(name, str(label), personal or (name == "number" and self.number_personal))
+                    for name, (label, personal) in STANDARD_CLAIMS.items()]
+        own = [Claim(item["name"], item["label"], bool(item.get("personal"))) for item in self.own_fields()]
         return standard + own
 
 
@@ -128,6 +145,14 @@ class LicenceStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+
+
+def mask(value: str) -> str:
+    """A personal value as pages show it until the holder asks: its ends only."""
+    if len(value) <= 2:
+        return "•" * len(value)
+    keep = 2 if len(value) > 6 else 1
+    return value[:keep] + "•" * (len(value) - 2 * keep) + value[-keep:]
 
 
 def _plain_claim(value) -> str:
@@ -143,7 +168,9 @@ class Licence(LedgeredModel):
     licence_type = models.ForeignKey(
         LicenceType, on_delete=models.PROTECT, related_name="licences", verbose_name=_("licence type")
     )
-    number = models.CharField(_("licence number"), max_length=64)
+    # Encrypted for every type (some types' numbers are national ID numbers); found by its blind index.
+    number = EncryptedTextField(_("licence number"), max_length=64)
+    number_index = models.CharField(max_length=64, editable=False, default="")
     # Personal data: encrypted at rest, committed in the ledger as salted digests only.
     holder_name = EncryptedTextField(_("holder name"))
     national_id = EncryptedTextField(_("national ID number"))
@@ -172,7 +199,7 @@ class Licence(LedgeredModel):
     class Meta:
         ordering = ["valid_until", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["licence_type", "number"], name="licence_number_unique_per_type"),
+            models.UniqueConstraint(fields=["licence_type", "number_index"], name="licence_number_unique_per_type"),
             models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
                                    name="licence_validity_ordered"),
         ]
@@ -186,6 +213,10 @@ class Licence(LedgeredModel):
     def department(self) -> Department:
         return self.licence_type.department
 
+    def masked_number(self) -> str:
+        """The number as lists show it: masked where the type makes it personal."""
+        return mask(self.number) if self.licence_type.number_personal else self.number
+
     def personal_values(self) -> dict:
         return json.loads(self.personal_data) if self.personal_data else {}
 
@@ -193,7 +224,7 @@ class Licence(LedgeredModel):
         """Every disclosable claim as text: the standard ones, then the type's own."""
         values = {name: _plain_claim(getattr(self, name)) for name in STANDARD_CLAIMS}
         personal = self.personal_values()
-        for item in self.licence_type.fields:
+        for item in self.licence_type.own_fields():
             source = personal if item.get("personal") else self.data
             values[item["name"]] = _plain_claim(source.get(item["name"]))
         return values
@@ -215,15 +246,17 @@ class Licence(LedgeredModel):
         return True
 
     def save(self, *args, **kwargs):
-        from licenses.blind_index import blind_index
+        from licenses.blind_index import blind_index, number_index
 
         self.address = self.address or None
         self.personal_data = self.personal_data or None
         changed = self.refresh_claim_digests()
         self.national_id_index = blind_index("national_id", self.national_id or "")
+        self.number_index = number_index(self.number or "")
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and changed:
-            kwargs["update_fields"] = {*update_fields, "claim_digests", "claim_seed", "national_id_index"}
+            kwargs["update_fields"] = {*update_fields, "claim_digests", "claim_seed", "national_id_index",
+                                       "number_index"}
         super().save(*args, **kwargs)
 
     save.alters_data = True
@@ -296,8 +329,10 @@ class Authorisation(LedgeredModel):
                                    verbose_name=_("department"))
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+", verbose_name=_("requested by"))
+    # Empty when nobody holds such a licence: the request is kept (and ledgered) all the same, so
+    # that neither the answer nor the ledger tells the department whether the person holds one.
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="authorisations",
-                                verbose_name=_("licence"))
+                                null=True, blank=True, verbose_name=_("licence"))
     fields = models.JSONField(_("requested fields"), default=list)
     purpose = models.CharField(_("purpose"), max_length=200)
     ends_at = models.DateTimeField(_("ends at"))
@@ -319,7 +354,8 @@ class Authorisation(LedgeredModel):
         return f"authorisation {self.public_ref}"
 
     def in_force(self, now: dt.datetime | None = None) -> bool:
-        return self.status == AuthorisationStatus.APPROVED and (now or timezone.now()) < self.ends_at
+        return (self.licence_id is not None and self.status == AuthorisationStatus.APPROVED
+                and (now or timezone.now()) < self.ends_at)
 
 
 class UsageRecord(LedgeredModel):

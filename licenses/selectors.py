@@ -6,7 +6,7 @@ import re
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from licenses.models import Authorisation, Department, Licence, LicenceType, Share, UsageRecord
+from licenses.models import Authorisation, AuthorisationStatus, Department, Licence, LicenceType, Share, UsageRecord
 from portal.models import Role
 
 _REF = re.compile(r"[a-z2-7]{26}")
@@ -40,10 +40,13 @@ def authorisations_of_holder(user) -> QuerySet[Authorisation]:
 
 
 def authorisations_of_department(user) -> QuerySet[Authorisation]:
+    """Only what holders approved: a pending or refused request would tell that the person holds one."""
     if user.role != Role.DEPARTMENT or not user.office:
         return Authorisation.objects.none()
-    return Authorisation.objects.filter(department__code=user.office).select_related(
-        "department", "licence__licence_type")
+    return Authorisation.objects.filter(
+        department__code=user.office, licence__isnull=False,
+        status__in=(AuthorisationStatus.APPROVED, AuthorisationStatus.ENDED),
+    ).select_related("department", "licence__licence_type")
 
 
 def authorisation_for(user, ref: str) -> Authorisation | None:

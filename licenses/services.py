@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from ledger.actor import ledger_action
 from ledger.keys import pseudonym_key
-from licenses.blind_index import blind_index
+from licenses.blind_index import blind_index, number_index
 from licenses.models import (
     ALWAYS_DISCLOSED,
     PUBLIC_LINK,
@@ -69,7 +69,7 @@ def _locked(licence: Licence) -> Licence:
 
 
 def _split_values(licence_type: LicenceType, values: dict) -> tuple[dict, dict]:
-    names = [item["name"] for item in licence_type.fields]
+    names = [item["name"] for item in licence_type.own_fields()]
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise LicenceError(_("Unknown fields for %(type)s: %(names)s.")
@@ -78,7 +78,7 @@ def _split_values(licence_type: LicenceType, values: dict) -> tuple[dict, dict]:
     if missing:
         raise LicenceError(_("Fill in the fields: %(names)s.") % {"names": ", ".join(missing)})
     data, personal = {}, {}
-    for item in licence_type.fields:
+    for item in licence_type.own_fields():
         (personal if item.get("personal") else data)[item["name"]] = str(values[item["name"]]).strip()
     return data, personal
 
@@ -91,7 +91,7 @@ def licence_issue(*, licence_type: LicenceType, holder: User, number: str, holde
         raise LicenceError(_("The licence must end on or after the day it starts."))
     if not (number or "").strip() or not (holder_name or "").strip() or not (national_id or "").strip():
         raise LicenceError(_("A licence needs a number, the holder's name and national ID number."))
-    if Licence.objects.filter(licence_type=licence_type, number=number.strip()).exists():
+    if Licence.objects.filter(licence_type=licence_type, number_index=number_index(number)).exists():
         raise LicenceError(_("A %(type)s with number %(number)s exists already.")
                            % {"type": licence_type.name, "number": number})
     data, personal = _split_values(licence_type, values or {})
@@ -260,26 +260,46 @@ def _department_of(user: User) -> Department:
     return department
 
 
+def _check_type_fields(licence_type: LicenceType, fields) -> list[str]:
+    """The requested fields, checked against the type alone: the answer must not depend on a licence."""
+    if not isinstance(fields, (list, tuple)) or not all(isinstance(f, str) for f in fields):
+        raise LicenceError(_("Fields must be a list of field names."))
+    claims = [claim.name for claim in licence_type.claims()]
+    unknown = sorted(set(fields) - set(claims))
+    if unknown:
+        raise LicenceError(_("Unknown fields: %(names)s. A %(type)s has: %(known)s.")
+                           % {"names": ", ".join(unknown), "type": licence_type.name, "known": ", ".join(claims)})
+    chosen = set(fields) | set(ALWAYS_DISCLOSED)
+    return [name for name in claims if name in chosen]
+
+
 @transaction.atomic
 def authorisation_request(*, requested_by: User, licence_type: LicenceType, national_id: str,
                           fields: list[str], purpose: str, ends_at: dt.datetime) -> Authorisation:
+    """Asks the holder of `licence_type` with this national ID number, if there is one.
+
+    Whether or not there is, one request is recorded and ledgered alike (the licence left empty
+    when there is none) and the caller must answer alike: only the holder's approval tells.
+    """
     department = _department_of(requested_by)
-    licence = (Licence.objects.select_related("licence_type")
-               .filter(licence_type=licence_type, national_id_index=blind_index("national_id", national_id))
-               .exclude(status=LicenceStatus.REVOKED).order_by("-valid_until").first())
-    if licence is None:
-        raise LicenceError(_("No %(type)s is held by that national ID number.") % {"type": licence_type.name})
-    chosen = _check_fields(licence, fields)
+    chosen = _check_type_fields(licence_type, fields)
     _check_window(ends_at, timezone.now())
+    purpose = _check_purpose(purpose)
+    licence = (Licence.objects.filter(licence_type=licence_type,
+                                      national_id_index=blind_index("national_id", national_id or ""))
+               .exclude(status=LicenceStatus.REVOKED).order_by("-valid_until").first())
+    if licence is not None:
+        # A field added to the type after issue is committed only at the licence's next change.
+        chosen = [name for name in chosen if name in licence.claim_digests]
     with ledger_action("authorisation.request"):
-        return Authorisation.objects.create(
-            department=department, requested_by=requested_by, licence=licence, fields=chosen,
-            purpose=_check_purpose(purpose), ends_at=ends_at,
-        )
+        return Authorisation.objects.create(department=department, requested_by=requested_by, licence=licence,
+                                            fields=chosen, purpose=purpose, ends_at=ends_at)
 
 
 def _decide(authorisation: Authorisation, *, allowed_from: str, to: str, action: str) -> Authorisation:
     authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
+    if authorisation.licence_id is None:
+        raise LicenceError(_("Nobody holds the licence this request is for."))
     if authorisation.status != allowed_from:
         raise LicenceError(_("The authorisation is %(status)s; this does not apply.")
                            % {"status": authorisation.get_status_display()})

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ledger import keys
 from ledger.disclosure import record_history
 from licenses import selectors, services
-from licenses.models import ALWAYS_DISCLOSED, REMINDER_DAYS, SHARE_MAX_DAYS, AuthorisationStatus, Licence
+from licenses.models import ALWAYS_DISCLOSED, REMINDER_DAYS, SHARE_MAX_DAYS, AuthorisationStatus, Licence, mask
 from licenses.verification import verify_licence
 
 QUICK_SHOW_MINUTES = 15
@@ -29,13 +30,6 @@ def qr_svg(text: str) -> str:
     """An inline SVG QR code, made here: no external service sees the link."""
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     return mark_safe(image.to_string(encoding="unicode"))  # our own generated markup, no user input
-
-
-def mask(value: str) -> str:
-    if len(value) <= 2:
-        return "•" * len(value)
-    keep = 2 if len(value) > 6 else 1
-    return value[:keep] + "•" * (len(value) - 2 * keep) + value[-keep:]
 
 
 def claim_rows(licence: Licence, reveal: bool) -> list[dict]:
@@ -198,6 +192,7 @@ UNAVAILABLE = {
 }
 
 
+@never_cache  # shows what the holder disclosed: personal data, for the verifier only
 def verify(request, token):
     """The public page of a share link: what it discloses, the licence's status, and the proof."""
     is_holder = request.user.is_authenticated and selectors.shares_of(request.user).filter(

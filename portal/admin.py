@@ -17,3 +17,4 @@ class PortalUserAdmin(UserAdmin):
     )
     list_display = ("username", "role", "office", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("username", "email")  # names are encrypted at rest: no substring search on them

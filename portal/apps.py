@@ -13,3 +13,13 @@ class PortalConfig(AppConfig):
         )
 
         throttling.connect()
+        self._private_files()
+
+    def _private_files(self):
+        from django.conf import settings
+        from django.db.backends.signals import connection_created
+
+        from portal import files
+
+        files.prepare(settings)
+        connection_created.connect(files.protect_sqlite, dispatch_uid="portal.files.sqlite")

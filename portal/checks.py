@@ -30,3 +30,22 @@ def check_settings(app_configs=None, **kwargs):
             hint="Use a schema-less name without spaces, e.g. gongxin.example/city-a.",
             id="portal.E003"))
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_private_files(app_configs=None, **kwargs):
+    """The database file, uploads and keys: others must not be able to read them."""
+    from portal.files import open_to_others, sqlite_files
+
+    database = settings.DATABASES["default"]
+    paths = [settings.VAR_DIR, settings.MEDIA_ROOT, settings.PORTAL_KEYS_DIR]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        paths += sqlite_files(database["NAME"])[:1]
+    warnings = []
+    for path in paths:
+        mode = open_to_others(path)
+        if mode:
+            warnings.append(checks.Warning(
+                f"{path} is readable by other users (mode {mode}).",
+                hint=f"Run `chmod {'700' if path.is_dir() else '600'} {path}`.", id="portal.W010"))
+    return warnings

@@ -60,6 +60,14 @@ class EncryptedTextField(models.TextField):
         value = super().get_prep_value(value)
         return value if value in (None, "") else encrypt(value)
 
+    def formfield(self, **kwargs):
+        # A short value (a name, a number) is one line in forms, as the CharField it replaces was.
+        if self.max_length and "widget" not in kwargs:
+            from django import forms
+
+            kwargs["widget"] = forms.TextInput
+        return super().formfield(**kwargs)
+
 
 def encrypted_fields():
     from django.apps import apps
@@ -93,3 +101,30 @@ def reencrypt_all(progress=None) -> int:
                 if progress and count % 1000 == 0:
                     progress(count)
     return count
+
+
+def _rewrite_column(schema_editor, table: str, column: str, convert, derived=None) -> int:
+    """Rewrites every non-empty value of a column in place (and columns derived from the plain value)."""
+    connection, derived = schema_editor.connection, derived or {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {quote(column)} FROM {quote(table)}")
+        rows = [(pk, value) for pk, value in cursor.fetchall() if value not in (None, "")]
+        for pk, value in rows:
+            values = {column: convert(value)}
+            plain = value if convert is encrypt else values[column]
+            values.update({name: derive(plain) for name, derive in derived.items()})
+            assignments = ", ".join(f"{quote(name)} = %s" for name in values)
+            cursor.execute(f"UPDATE {quote(table)} SET {assignments} WHERE id = %s", [*values.values(), pk])
+    return len(rows)
+
+
+def encrypt_column(schema_editor, table: str, column: str, derived=None) -> int:
+    """For a data migration: encrypts the plain values of a column that became an EncryptedTextField.
+    Raw SQL, so no ledger entry: the plain values and so their commitments do not change."""
+    return _rewrite_column(schema_editor, table, column, encrypt, derived)
+
+
+def decrypt_column(schema_editor, table: str, column: str) -> int:
+    """The reverse of encrypt_column, for migrating back."""
+    return _rewrite_column(schema_editor, table, column, decrypt)

@@ -8,6 +8,7 @@ from guardian.managers import GroupObjectPermissionManager, UserObjectPermission
 from guardian.models import GroupObjectPermissionAbstract, UserObjectPermissionAbstract
 
 from ledger.models import LedgeredModel, LedgerQuerySet
+from portal.crypto import EncryptedTextField
 
 
 class Role(models.TextChoices):
@@ -27,6 +28,9 @@ class User(LedgeredModel, AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
     # The office or department code the user acts for; appears in the ledger's actor.
     office = models.CharField(_("office"), max_length=64, blank=True)
+    # People's names are personal data: encrypted at rest with the data keys (rotate_data_keys).
+    first_name = EncryptedTextField(_("first name"), max_length=150, blank=True)
+    last_name = EncryptedTextField(_("last name"), max_length=150, blank=True)
 
     # Personal fields are committed as salted digests only; grants are what auditors follow.
     ledger_fields = (
@@ -92,3 +96,18 @@ class GroupObjectPermission(LedgeredModel, GroupObjectPermissionAbstract):
         indexes = [models.Index(fields=["group", "content_type", "object_pk"])]
         verbose_name = _("group object permission")
         verbose_name_plural = _("group object permissions")
+
+
+class RateCounter(models.Model):
+    """A request counter of one key and window, for rate limits when no Redis is configured."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -6,8 +6,12 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from portal.files import private_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+# The database, uploads and keys live under var/: created readable by the owner only (0700).
+private_dir(VAR_DIR)
 
 
 def env_bool(name, default=False):
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
+    "portal.middleware.NoStoreForUsersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -132,6 +137,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploads (contracts, court orders) are readable by the portal's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Redis (when given) is the Celery broker, result store and cache; otherwise nothing needs a server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -149,7 +157,7 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_QUEUE_DIR / 'results'}"
     for _folder in ("queue", "control", "results"):
-        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
+        private_dir(CELERY_QUEUE_DIR / _folder)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -173,6 +181,8 @@ PORTAL_PSEUDONYM_KEY_FILE = Path(
     os.environ.get("PORTAL_PSEUDONYM_KEY_FILE", PORTAL_KEYS_DIR / "pseudonym.key")
 )
 PORTAL_DATA_KEYS_FILE = Path(os.environ.get("PORTAL_DATA_KEYS_FILE", PORTAL_KEYS_DIR / "data.keys"))
+# Licence requests by national ID number, per department (a DRF rate: "60/hour", "5/minute").
+LICENCE_REQUEST_RATE = os.environ.get("LICENCE_REQUEST_RATE", "60/hour")
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
 # Witnessing: this portal's cosigner key (not the log key), and how often checkpoints go to peers.
@@ -221,9 +231,23 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# Share tokens are secrets: the request logs (runserver's django.server, django.request) mask them.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"share_tokens": {"()": "portal.logs.MaskShareTokens"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "loggers": {
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["share_tokens"]},
+        "django.request": {"filters": ["share_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

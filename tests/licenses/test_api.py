@@ -150,10 +150,11 @@ def test_department_request_approval_and_read(client, alice, bob, bank, bank_tra
     assert post(client, "api-authorisation-request", data={**data, "fields": ["x"]}).status_code == 400
     assert Authorisation.objects.count() == 0
     created = post(client, "api-authorisation-request", data=data)
-    assert created.status_code == 201
-    ref = created.json()["ref"]
-    pending = client.get(url("api-authorisation-read", ref))
-    assert pending.status_code == 400 and "not in force" in pending.json()["detail"]
+    assert created.status_code == 202 and "ref" not in created.json()
+    ref = Authorisation.objects.get().public_ref
+    # Pending: the department neither sees nor reads it (that alone would say that Alice holds one).
+    assert client.get(url("api-authorisations")).json() == []
+    assert client.get(url("api-authorisation-read", ref)).status_code == 404
     # Citizen B and the department cannot decide; citizen A can.
     client.force_login(bob)
     assert post(client, "api-authorisation-approve", ref).status_code == 404

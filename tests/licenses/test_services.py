@@ -133,9 +133,11 @@ def test_share_of_a_revoked_licence_is_refused(alice_driving):
 
 
 def test_authorisation_flow_and_department_reads(alice_driving, driving, bank_transport, bank, alice):
-    with pytest.raises(LicenceError, match="No Driving licence"):
-        services.authorisation_request(requested_by=bank_transport, licence_type=driving, national_id="999",
-                                       fields=["number"], purpose="p", ends_at=in_days(3))
+    nobody = services.authorisation_request(requested_by=bank_transport, licence_type=driving, national_id="999",
+                                            fields=["number"], purpose="p", ends_at=in_days(3))
+    assert nobody.licence is None and nobody.status == "pending"  # recorded alike; nobody is asked
+    with pytest.raises(LicenceError, match="Nobody holds"):
+        services.authorisation_approve(authorisation=nobody)
     with pytest.raises(LicenceError, match="department user"):
         services.authorisation_request(requested_by=alice, licence_type=driving, national_id=ALICE_ID,
                                        fields=["number"], purpose="p", ends_at=in_days(3))
