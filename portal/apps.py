@@ -1,15 +1,19 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
+    default = True
     name = "portal"
     verbose_name = _("Portal")
 
     def ready(self):
-        from portal import (
-            checks,  # noqa: F401  (registers the system checks)
-            throttling,
-        )
+        from portal import checks  # noqa: F401  (registers the system checks)
 
-        throttling.connect()
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the portal's two-factor admin site as `admin.site`."""
+
+    default = False  # named in INSTALLED_APPS; "portal" itself stays PortalConfig
+    default_site = "portal.admin_site.PortalAdminSite"
