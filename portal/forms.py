@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from portal import throttling
@@ -23,3 +24,11 @@ class LoginForm(LockoutMessageMixin, AuthenticationForm):
 
 class AdminLoginForm(LockoutMessageMixin, OTPAdminAuthenticationForm):
     """The admin's login: username, password and a one-time code from the user's TOTP device."""
+
+    def _chosen_device(self, user):
+        # One device (the usual case): its code is enough, no second round trip to pick it.
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, for_verify=True))
+            device = devices[0] if len(devices) == 1 else None
+        return device
