@@ -114,3 +114,10 @@ def test_the_demo_admin_logs_in_with_the_printed_secret(client):
     client.logout()
     response = admin_login(client, "dc01_clerk1", password="gongxin-demo-2026", token=authenticator_code(secret))
     assert response.status_code == 302 and client.get("/admin/").status_code == 200
+
+
+def test_the_admin_login_asks_for_the_code_in_chinese_by_default(client):
+    html = client.get("/admin/login/").content.decode()
+    assert "一次性验证码" in html and "公信管理后台" in html
+    html = client.get("/accounts/login/").content.decode()
+    assert "身份验证器应用中的一次性验证码" in html
