@@ -177,7 +177,26 @@ def test_thirty_parallel_guesses_check_at_most_the_limit(live_server, way):
 # API throttles (DRF, per anonymous address and per user, counted in the cache).
 
 def rate(scope) -> int:
-    return SimpleRateThrottle.parse_rate(None, api_settings.DEFAULT_THROTTLE_RATES[scope])[0]
+    return SimpleRateThrottle.parse_rate(None, SimpleRateThrottle.THROTTLE_RATES[scope])[0]
+
+
+@pytest.fixture
+def small_rates(monkeypatch):
+    """The configured rates, scaled down as `API_RATE_ANON=20/min API_RATE_USER=30/min` would, so that a
+    burst fits in its minute on a loaded machine (the defaults are checked on their own below)."""
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "20/min", "user": "30/min"})
+
+
+def test_the_default_rates_leave_room_for_honest_use():
+    # A peer polls a checkpoint and a proof every second; a citizen's page makes a handful of calls.
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    assert rate_per_minute_of(rates["anon"]) >= 120 * 4
+    assert rate_per_minute_of(rates["user"]) >= rate_per_minute_of(rates["anon"])
+
+
+def rate_per_minute_of(text) -> int:
+    count, seconds = SimpleRateThrottle.parse_rate(None, text)
+    return count * 60 // seconds
 
 
 def burst(client, path, count, **extra):
@@ -185,7 +204,7 @@ def burst(client, path, count, **extra):
 
 
 @pytest.mark.django_db
-def test_anonymous_burst_on_the_public_proof_api_gets_429_per_address(client):
+def test_anonymous_burst_on_the_public_proof_api_gets_429_per_address(client, small_rates):
     path = "/api/ledger/proofs/consistency?old=0&new=0"
     statuses = burst(client, path, rate("anon"), REMOTE_ADDR="10.1.0.1")
     assert 429 not in statuses and set(statuses) <= {200, 400, 404}
@@ -195,7 +214,7 @@ def test_anonymous_burst_on_the_public_proof_api_gets_429_per_address(client):
 
 
 @pytest.mark.django_db
-def test_logged_in_burst_gets_429_per_user(client):
+def test_logged_in_burst_gets_429_per_user(client, small_rates):
     first, second = make_user("citizen_a"), make_user("citizen_b")
     client.force_login(first)
     assert 429 not in burst(client, "/api/licences/", rate("user"))
