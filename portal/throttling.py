@@ -6,7 +6,8 @@ The rule (settings `AXES_*`, `LOGIN_ADDRESS_*`):
   from any other address is not affected, and failures on other usernames never lock it;
 - one address with `LOGIN_ADDRESS_FAILURE_LIMIT` failed logins (any usernames) within
   `LOGIN_ADDRESS_WINDOW` is refused for every username until the oldest of them leaves the window;
-  this slows that address down and locks no account.
+  this slows that address down and locks no account (exact on SQLite, whose writers queue; on PostgreSQL
+  requests in flight at once can pass it by their number: it is a slow-down, not a lock).
 
 Axes checks a lock before the password and counts a failure after it, so N parallel guesses could all
 pass the check before any is counted. `LoginAttemptBackend` therefore counts each attempt *before* the
