@@ -225,21 +225,17 @@ def test_logged_in_burst_gets_429_per_user(client, small_rates):
 
 
 def test_every_api_view_is_throttled_per_address_and_per_user():
-    from django.urls import get_resolver
-    from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
-    from rest_framework.views import APIView
+    from django.core import checks
 
-    def views(patterns):
-        for pattern in patterns:
-            if hasattr(pattern, "url_patterns"):
-                yield from views(pattern.url_patterns)
-            else:
-                yield pattern.callback
+    from portal.checks import check_api_throttles
 
-    api_views = [getattr(v, "cls", None) for v in views(get_resolver().url_patterns)]
-    api_views = [v for v in api_views if v is not None and issubclass(v, APIView)]
-    assert len(api_views) >= 10
-    for view in api_views:
-        classes = view().get_throttles()
-        assert any(isinstance(t, AnonRateThrottle) for t in classes), view
-        assert any(isinstance(t, UserRateThrottle) for t in classes), view
+    assert check_api_throttles() == []
+    assert not [e for e in checks.run_checks(tags=[checks.Tags.urls]) if e.id == "portal.E020"]
+
+
+def test_a_view_that_drops_the_default_throttles_fails_the_check(settings):
+    settings.ROOT_URLCONF = "tests.portal.unthrottled_urls"
+    from portal.checks import check_api_throttles
+
+    errors = check_api_throttles()
+    assert [e.id for e in errors] == ["portal.E020"] and "Unthrottled" in errors[0].msg

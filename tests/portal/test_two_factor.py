@@ -121,3 +121,15 @@ def test_the_admin_login_asks_for_the_code_in_chinese_by_default(client):
     assert "一次性验证码" in html and "公信管理后台" in html
     html = client.get("/accounts/login/").content.decode()
     assert "身份验证器应用中的一次性验证码" in html
+
+
+def test_the_admin_login_counts_failures_and_locks_like_the_site_login(client, clerk):
+    from django.conf import settings
+
+    secret = enrol("clerk_wu")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert admin_login(client, "clerk_wu", password="wrong", token="000000").status_code == 200
+    locked = admin_login(client, "clerk_wu", password="wrong", token="000000")
+    assert locked.status_code == 429 and "Too many failed log-ins" in locked.text and locked["Retry-After"]
+    locked = admin_login(client, "clerk_wu", token=authenticator_code(secret))  # right password and code
+    assert locked.status_code == 429 and client.get("/admin/").status_code == 302
