@@ -223,7 +223,8 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_RATE_ANON", "600/min"),
         "user": os.environ.get("API_RATE_USER", "1200/min"),
     },
-    "NUM_PROXIES": int(os.environ["API_NUM_PROXIES"]) if os.environ.get("API_NUM_PROXIES") else None,
+    # 0: the address is REMOTE_ADDR; DRF's default (None) would trust a client's own X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gongxin API",

@@ -58,6 +58,9 @@ def test_the_right_password_is_refused_after_too_many_failures_but_only_from_tha
     last = web_login(client, "carol", "wrong")  # the failure that reaches the limit says so
     assert last.status_code == 429 and LOCKED_EN in last.text and int(last["Retry-After"]) == 15 * 60
     locked = web_login(client, "carol", PASSWORD)  # locked out, even with the right password
+    spoofed = client.post("/accounts/login/", {"username": "carol", "password": PASSWORD},
+                          HTTP_X_FORWARDED_FOR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="en")
+    assert spoofed.status_code == 429  # nor does it make the locked address another one
     assert locked.status_code == 429 and LOCKED_EN in locked.text and 'class="errorlist' in locked.text
     assert "_auth_user_id" not in client.session
     assert checked_failures("carol") == LIMIT
@@ -210,6 +213,8 @@ def test_anonymous_burst_on_the_public_proof_api_gets_429_per_address(client, sm
     assert 429 not in statuses and set(statuses) <= {200, 400, 404}
     refused = client.get(path, REMOTE_ADDR="10.1.0.1")
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    spoofed = client.get(path, REMOTE_ADDR="10.1.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert spoofed.status_code == 429  # a client's own X-Forwarded-For does not give it a fresh count
     assert client.get(path, REMOTE_ADDR="10.1.0.2").status_code != 429  # another address has its own count
 
 
