@@ -3,6 +3,7 @@
 
     python3 dev.py run     # venv, install, migrate, keys, demo data; portal + Celery worker and beat
     python3 dev.py test    # venv, install, then the whole test suite (pytest); extra args go to pytest
+    python3 dev.py totp    # the demo staff users' current one-time code for the admin login
 """
 import hashlib
 import os
@@ -80,8 +81,13 @@ def test(extra):
     sys.exit(subprocess.run(args, cwd=ROOT).returncode)
 
 
+def totp(extra):
+    ensure_env("requirements.txt")
+    manage("seed_demo", "--code", env={**os.environ, "DEBUG": os.environ.get("DEBUG", "1")})
+
+
 def main():
-    commands = {"run": run, "test": test}
+    commands = {"run": run, "test": test, "totp": totp}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

@@ -49,3 +49,32 @@ def check_private_files(app_configs=None, **kwargs):
                 f"{path} is readable by other users (mode {mode}).",
                 hint=f"Run `chmod {'700' if path.is_dir() else '600'} {path}`.", id="portal.W010"))
     return warnings
+
+
+@checks.register(checks.Tags.security, checks.Tags.urls)
+def check_api_throttles(app_configs=None, **kwargs):
+    """Every API view keeps the per-address and per-user throttles (a view's own throttle_classes replace them)."""
+    from django.urls import get_resolver
+    from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+    from rest_framework.views import APIView
+
+    def callbacks(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from callbacks(pattern.url_patterns)
+            else:
+                yield pattern.callback
+
+    errors = []
+    for view in {getattr(callback, "cls", None) for callback in callbacks(get_resolver().url_patterns)}:
+        if view is None or not issubclass(view, APIView):
+            continue
+        kinds = [throttle.__class__ for throttle in view().get_throttles()]
+        if not any(issubclass(kind, AnonRateThrottle) for kind in kinds) or \
+                not any(issubclass(kind, UserRateThrottle) for kind in kinds):
+            errors.append(checks.Error(
+                f"API view {view.__module__}.{view.__qualname__} is not throttled per address and per user.",
+                hint="Keep api_settings.DEFAULT_THROTTLE_CLASSES in its throttle_classes "
+                     "(e.g. [*api_settings.DEFAULT_THROTTLE_CLASSES, MyThrottle]).",
+                id="portal.E020"))
+    return errors

@@ -1,22 +1,34 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
 
 from portal import throttling
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form, which says so when too many failures have locked the login."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _("Too many failed log-ins for this account or address. Wait %(minutes)s minutes and try again."),
-    }
+class LockoutMessageMixin:
+    """A login form that says so when too many failures have locked the login (see portal.throttling)."""
 
     def clean(self):
-        if throttling.is_locked(self.cleaned_data.get("username"), self.request):
-            raise forms.ValidationError(
-                self.error_messages["locked"], code="locked",
-                params={"minutes": throttling.WINDOW_SECONDS // 60},
-            )
-        return super().clean()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if getattr(self.request, "axes_locked_out", False):
+                raise forms.ValidationError(throttling.lockout_message(self.request), code="locked") from None
+            raise
+
+
+class LoginForm(LockoutMessageMixin, AuthenticationForm):
+    """The site's login: username and password."""
+
+
+class AdminLoginForm(LockoutMessageMixin, OTPAdminAuthenticationForm):
+    """The admin's login: username, password and a one-time code from the user's TOTP device."""
+
+    def _chosen_device(self, user):
+        # One device (the usual case): its code is enough, no second round trip to pick it.
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, for_verify=True))
+            device = devices[0] if len(devices) == 1 else None
+        return device

@@ -1,5 +1,6 @@
 """Gongxin settings: one module; environment variables decide what differs in production."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,7 +34,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin with the two-factor site (portal/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +44,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ledger",
     "portal",
     "licenses",
@@ -59,9 +64,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "ledger.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into 429 with Retry-After
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -103,9 +110,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
-    "portal.throttling.LoginThrottleBackend",  # ModelBackend, refusing after repeated failures
+    "portal.throttling.LoginAttemptBackend",  # ModelBackend that refuses a locked login and counts attempts
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Login throttling (django-axes, counted in the database; the rule is in portal/throttling.py).
+AXES_HANDLER = "portal.throttling.AttemptHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a lockout holds one account from one address
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend the lockout
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the per-address limit counts these rows
+AXES_LOCKOUT_CALLABLE = "portal.throttling.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp_token"]
+# Behind a reverse proxy, set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER (django-axes docs).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
+LOGIN_ADDRESS_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_ADDRESS_WINDOW_MINUTES", "5")))
+# Second factor for staff (django-otp TOTP): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Gongxin")
 GUARDIAN_USER_OBJ_PERMS_MODEL = "portal.UserObjectPermission"
 GUARDIAN_GROUP_OBJ_PERMS_MODEL = "portal.GroupObjectPermission"
 GUARDIAN_RENDER_403 = True
@@ -207,7 +230,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "anon": "600/min"},
+    # Every API view is throttled per anonymous address and per user unless it names its own classes
+    # (then it must keep these two). Counts live in the cache: atomic enough with Redis; with the file
+    # cache of a single-machine install concurrent requests can lose counts (a slow-down, not a lock).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # An honest peer polls a checkpoint and a proof every second; a page makes a handful of calls.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_RATE_ANON", "600/min"),
+        "user": os.environ.get("API_RATE_USER", "1200/min"),
+    },
+    # 0: the address is REMOTE_ADDR; DRF's default (None) would trust a client's own X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gongxin API",

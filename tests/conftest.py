@@ -37,8 +37,40 @@ if _django_ready():
 
 
 @pytest.fixture(autouse=True)
+def staff_logins_verified(request, monkeypatch):
+    """`client.force_login(clerk)` / `client.login(...)` then /admin/ keep working under the admin's 2FA.
+
+    For a staff user the test client's login also marks the session verified by a confirmed TOTP
+    device of that user (created if needed), exactly as `django_otp.login` does after a correct code;
+    the admin still checks the device on every request. Tests of the real two-factor login post the
+    login forms themselves, or mark themselves `@pytest.mark.real_otp` to turn this off.
+    """
+    if not _django_ready() or request.node.get_closest_marker("real_otp"):
+        yield
+        return
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    original = ClientMixin._login
+
+    def login_verified(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "_login", login_verified)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def clean_cache():
-    """Login throttling counts live in the cache (Redis in CI): each test starts from none."""
+    """API throttle counts live in the cache (Redis in CI): each test starts from none."""
     if _django_ready():
         from django.core.cache import cache
 
