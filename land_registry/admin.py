@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse
+from django.forms.fields import InvalidJSONInput
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -42,8 +44,35 @@ def is_clerk(request, obj=None) -> bool:
     return offices.filter(pk=office_id).exists()
 
 
+def is_row_id(value) -> bool:
+    """A database id as posted: digits within 64 bits (larger ones overflow the database driver)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < 2**63
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not is_row_id(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not is_row_id(str(item)):
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": str(item)[:30]})
+        return super()._check_values(value)
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     """Visible only to clerks of an office, and each object only to the clerks of its office."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not all(is_row_id(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
+            self.message_user(request, _("The selection is not valid; select the rows again."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     def has_module_permission(self, request):
         return is_clerk(request)
@@ -155,6 +184,7 @@ class PartyForm(forms.ModelForm):
     class Meta:
         model = Party
         fields = ("kind", "name", "id_number", "address", "office")
+        field_classes = {"office": RowChoiceField}
 
     def clean(self):
         data = super().clean()
@@ -267,6 +297,12 @@ class PayloadField(forms.JSONField):
         except RecursionError as exc:
             raise forms.ValidationError(_("The details are nested too deeply.")) from exc
 
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # the form shown again with the clerk's text as it was typed
+            return InvalidJSONInput(data)
+
 
 class RegistrationForm(forms.ModelForm):
     payload = PayloadField(label=_("details"), required=False, initial=dict)
@@ -277,6 +313,7 @@ class RegistrationForm(forms.ModelForm):
     class Meta:
         model = Registration
         fields = ("office", "kind", "parcels", "payload", "legal_date", "reason")
+        field_classes = {"office": RowChoiceField, "parcels": RowsChoiceField}
         help_texts = {"payload": _(
             'JSON, by kind. first_registration: {"parcel": {"number", "location", "area_m2", "land_use"}, '
             '"owners": [{"party": ref, "share": "1/2"}]}; transfer: {"owners": [...]}; mortgage: '
@@ -367,7 +404,8 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:  # the page only shows the registration: a form with no fields
-            return super().get_form(request, obj, change=change, form=forms.ModelForm, fields=(), **kwargs)
+            return super().get_form(request, obj, change=change, **{**kwargs, "form": forms.ModelForm,
+                                                                     "fields": ()})
         form = super().get_form(request, obj, change=change, **kwargs)
 
         class ClerkForm(form):

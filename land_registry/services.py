@@ -562,7 +562,8 @@ def registration_prepare(*, clerk, office: Office, kind: str, parcels: list[Parc
         raise RegistrationRefused(_("The registration names too many parcels; register it in parts."))
     if kind == K.PARTY_CORRECTION:
         # The new details go encrypted into a PartyChange; the details in clear keep only what changes.
-        payload = {"party": plan.party.public_ref, "changes": sorted(plan.party_change)}
+        payload = {"party": plan.party.public_ref, "changes": sorted(
+            name for name, value in plan.party_change.items() if name in PARTY_FIELDS or value)}
     with _acting(clerk, "registration.prepare"):
         registration = Registration.objects.create(
             office=office, kind=kind, payload=payload, reason=reason, legal_date=legal_date,
