@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.forms.fields import InvalidJSONInput
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
