@@ -253,7 +253,7 @@ class PartyAdmin(admin.ModelAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        return selectors.parties_for_clerk(request.user).select_related("office")
+        return selectors.parties_for_clerk(request.user).select_related("office").order_by("pk")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()[:64]
