@@ -11,6 +11,7 @@ from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
@@ -368,6 +369,10 @@ class ConsentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
 def _rows(rows) -> str:
     return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((row,) for row in rows))) if rows \
         else "—"
@@ -508,8 +513,10 @@ class RegistrationAdmin(OfficeScopedAdmin):
             return _("not needed for this kind of registration")
         given = set(registration.consents.values_list("party_id", flat=True))
         owners = Party.objects.filter(pk__in=selectors.owners_to_consent(registration))
-        return _rows([format_html("{}: {}", self._party(registration.viewer, owner),
-                                  _("given") if owner.pk in given else _("awaited")) for owner in owners])
+        return _rows([format_html("{}: {} ({} {})", self._party(registration.viewer, owner),
+                                  _("given") if owner.pk in given else _("awaited"), _("account linked by the "
+                                  "citizen's claim on"), _when(selectors.account_linked_at(owner)))
+                      for owner in owners])
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

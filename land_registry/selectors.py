@@ -103,6 +103,16 @@ def consents_awaited(user) -> list[tuple[Registration, Party]]:
     return waiting
 
 
+def account_linked_at(party: Party):
+    """When the party's account was last linked by a claim (from the ledger), or None: a checker wary of a
+    claim made just before a consent can see it."""
+    for entry in ledger_selectors.entries_for_ref(party.public_ref).order_by("-id"):
+        data = json.loads(bytes(entry.data))
+        if data.get("action") == "party.claim" and "user" in data.get("changed", []):
+            return entry.created
+    return None
+
+
 def needs_consent(registration: Registration) -> bool:
     """By the kind; the stored flag also covers registrations prepared when a clerk could still choose."""
     return registration.consent_required or registration.kind in CONSENT_KINDS

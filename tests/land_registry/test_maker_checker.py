@@ -1,6 +1,7 @@
 """Attacks of a single clerk through the admin's own forms: no party, account or right changes without a
 second clerk, consent follows the kind, and office X never sees or names office Y's parties."""
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -176,8 +177,10 @@ def test_the_registration_page_shows_the_checker_everything(client, world):
         assert response.status_code == 200, registration
     html = client.get(url("registration_change", transfer.pk)).content.decode()
     for shown in ("X01-0001", "张伟", "李娜", "1/3", "2/3", "110101********6544", "110101********0027",
-                  "买卖合同", "given", "registration.prepare", transfer.public_ref):
+                  "买卖合同", "given", "account linked by the citizen", "registration.prepare",
+                  transfer.public_ref):
         assert shown in html, shown
+    assert re.search(r"given \(account linked by the citizen&#x27;s claim on \d{4}-\d\d-\d\d \d\d:\d\d\)", html)
     for hidden in ("110101199003076544", "110101198512120027", "和平里1号"):
         assert hidden not in html, hidden
     mortgage = Registration.objects.get(kind="mortgage")
