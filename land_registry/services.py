@@ -567,7 +567,7 @@ def registration_prepare(*, clerk, office: Office, kind: str, parcels: list[Parc
     with _acting(clerk, "registration.prepare"):
         registration = Registration.objects.create(
             office=office, kind=kind, payload=payload, reason=reason, legal_date=legal_date,
-            parcel_numbers=numbers, consent_required=kind in selectors.CONSENT_KINDS, prepared_by=clerk,
+            parcel_numbers=numbers, consent_required=_needs_consent(kind, plan), prepared_by=clerk,
         )
         if parcels:
             registration.parcels.add(*parcels)
@@ -578,6 +578,15 @@ def registration_prepare(*, clerk, office: Office, kind: str, parcels: list[Parc
         for title, content in documents:
             document_attach(registration=registration, title=title, content=content)
     return registration
+
+
+def _needs_consent(kind: str, plan: Plan) -> bool:
+    """Transfers and mortgages; and a correction that would move ownership (holder, share, cancel), which
+    would otherwise be a transfer without the owners."""
+    if kind in selectors.CONSENT_KINDS:
+        return True
+    return kind == K.CORRECTION and plan.right.kind == RightKind.OWNERSHIP and bool(
+        {"holder", "share", "cancel"} & set(plan.correction))
 
 
 def _details_to_check(registration: Registration) -> dict:

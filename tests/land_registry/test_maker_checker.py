@@ -103,6 +103,20 @@ def test_consent_is_required_by_the_kind_not_by_the_clerk(client, world):
     assert transfer.state == "prepared"
 
 
+def test_a_correction_that_moves_ownership_waits_for_the_owners_too(client, world):
+    owner = world.parcel.rights.get()
+    client.force_login(world.maker)
+    prepare(client, world, "correction", {"right": owner.public_ref, "holder": world.li.public_ref}, [world.parcel])
+    prepare(client, world, "correction", {"right": owner.public_ref, "legal_date": "2019-06-01"}, [world.parcel])
+    moving, dating = Registration.objects.filter(kind="correction").order_by("pk")
+    assert moving.consent_required and not dating.consent_required
+    client.force_login(world.checker)
+    assert "not yet consented" in approve(client, moving).content.decode()
+    approve(client, dating)
+    dating.refresh_from_db()
+    assert dating.state == "approved"
+
+
 def test_the_issues_attack_fails_at_every_step(client, world):
     """One clerk links the owner's party to their own account, consents, links it back; a colleague approves."""
     client.force_login(world.maker)
