@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.forms.fields import InvalidJSONInput
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
@@ -16,10 +23,12 @@ from land_registry.models import (
     Office,
     Parcel,
     Party,
+    PartyChange,
     Registration,
     Right,
     SourceDocument,
     blind_index,
+    mask_id_number,
 )
 from ledger.disclosure import record_history
 
@@ -36,8 +45,35 @@ def is_clerk(request, obj=None) -> bool:
     return offices.filter(pk=office_id).exists()
 
 
+def is_row_id(value) -> bool:
+    """A database id as posted: digits within 64 bits (larger ones overflow the database driver)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < 2**63
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not is_row_id(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not is_row_id(str(item)):
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": str(item)[:30]})
+        return super()._check_values(value)
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     """Visible only to clerks of an office, and each object only to the clerks of its office."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not all(is_row_id(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
+            self.message_user(request, _("The selection is not valid; select the rows again."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     def has_module_permission(self, request):
         return is_clerk(request)
@@ -138,22 +174,60 @@ class ParcelAdmin(OfficeScopedAdmin):
 
 
 class PartyForm(forms.ModelForm):
+    """A new party. Its portal account is not a clerk's to set: the citizen claims it at /land/claim/."""
+
+    name = forms.CharField(label=_("name"), max_length=services.NAME_MAX)
+    id_number = forms.CharField(label=_("id number"), max_length=40, required=False,
+                                help_text=_("A person's 18-character national ID number (checked by its last "
+                                            "character); an organisation's unified social credit code."))
+    address = forms.CharField(label=_("address"), max_length=services.ADDRESS_MAX, required=False)
+
     class Meta:
         model = Party
-        fields = ("kind", "name", "id_number", "address", "user", "office")
-        widgets = {"name": forms.TextInput, "id_number": forms.TextInput, "address": forms.TextInput}
+        fields = ("kind", "name", "id_number", "address", "office")
+        field_classes = {"office": RowChoiceField}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data.update(services.party_details(office=data["office"], kind=data["kind"], name=data["name"],
+                                               id_number=data["id_number"], address=data["address"]))
+        except services.RegistrationRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
+class HeldRightInline(ReadOnlyInline):
+    """The rights a party holds on the clerk's offices' parcels."""
+
+    model = Right
+    fk_name = "holder"
+    extra = 0
+    fields = ("parcel", "kind", "share_display", "legal_date", "ended_on", "active", "registration")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(parcel__in=selectors.parcels_for_clerk(request.user))
+
+    @admin.display(description=_("share"))
+    def share_display(self, right):
+        return right.share_display
 
 
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
     """Parties recorded by the clerk's offices or holding rights there. Names are encrypted: search by
-    the exact id number or the reference."""
+    the exact id number or the reference. Read-only once recorded: a change is a party_correction."""
 
     form = PartyForm
-    list_display = ("public_ref", "kind", "name", "office")
+    list_display = ("public_ref", "kind", "name", "office", "account_linked")
     search_fields = ("public_ref",)
     search_help_text = _("Exact id number or reference.")
-    raw_id_fields = ("user",)
+    view_fields = ("public_ref", "kind", "name", "masked_id_number", "address", "account_linked", "office",
+                   "ledger_history")
+    inlines = [HeldRightInline]
 
     def has_module_permission(self, request):
         return is_clerk(request)
@@ -161,7 +235,8 @@ class PartyAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return is_clerk(request) and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
 
-    has_change_permission = has_view_permission
+    def has_change_permission(self, request, obj=None):
+        return False  # who a party is changes only through a registration approved by a second clerk
 
     def has_add_permission(self, request):
         return is_clerk(request)
@@ -169,13 +244,22 @@ class PartyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        return self.view_fields if obj is not None else PartyForm.Meta.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.view_fields if obj is not None else ()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     def get_queryset(self, request):
-        return selectors.parties_for_clerk(request.user).select_related("office")
+        return selectors.parties_for_clerk(request.user).select_related("office").order_by("pk")
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+        term = search_term.strip()[:64]
+        if not term or "\x00" in term:
+            return queryset.none() if term else queryset, False
         return queryset.filter(id_index=blind_index(term)) | queryset.filter(public_ref=term.lower()), False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -183,36 +267,70 @@ class PartyAdmin(admin.ModelAdmin):
             kwargs["queryset"] = selectors.clerk_offices(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    @admin.display(description=_("id number"))
+    def masked_id_number(self, party):
+        return mask_id_number(party.id_number)
+
+    @admin.display(description=_("portal account linked"), boolean=True)
+    def account_linked(self, party):
+        return party.user_id is not None
+
+    @admin.display(description=_("ledger history"))
+    def ledger_history(self, party):
+        return ledger_history_html(party)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
         data = form.cleaned_data
         party = services.party_create(office=data["office"], kind=data["kind"], name=data["name"],
-                                      id_number=data["id_number"], address=data["address"], user=data["user"])
+                                      id_number=data["id_number"], address=data["address"], clerk=request.user)
         obj.__dict__.update(party.__dict__)
 
 
+class PayloadField(forms.JSONField):
+    """The details as JSON: too large or too deeply nested input is a form error, not a server error."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and (len(value) > 20_000 or "\x00" in value):
+            raise forms.ValidationError(_("The details must be at most 20,000 characters of JSON, without "
+                                          "NUL characters."))
+        try:
+            return super().to_python(value)
+        except RecursionError as exc:
+            raise forms.ValidationError(_("The details are nested too deeply.")) from exc
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # the form shown again with the clerk's text as it was typed
+            return InvalidJSONInput(data)
+
+
 class RegistrationForm(forms.ModelForm):
+    payload = PayloadField(label=_("details"), required=False, initial=dict)
+    reason = forms.CharField(label=_("reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
     document = forms.FileField(label=_("source document"), required=False)
-    document_title = forms.CharField(label=_("document title"), max_length=200, required=False)
+    document_title = forms.CharField(label=_("document title"), max_length=services.TITLE_MAX, required=False)
 
     class Meta:
         model = Registration
-        fields = ("office", "kind", "parcels", "payload", "legal_date", "reason", "consent_required")
+        fields = ("office", "kind", "parcels", "payload", "legal_date", "reason")
+        field_classes = {"office": RowChoiceField, "parcels": RowsChoiceField}
         help_texts = {"payload": _(
             'JSON, by kind. first_registration: {"parcel": {"number", "location", "area_m2", "land_use"}, '
             '"owners": [{"party": ref, "share": "1/2"}]}; transfer: {"owners": [...]}; mortgage: '
             '{"holder": ref, "amount": yuan}; lease, easement, caveat, seizure: {"holder": ref}; '
             'discharge, seizure_release: {"right": ref}; correction: {"right": ref, "share" | "holder" | '
             '"legal_date" | "cancel"}; split: {"parts": [{"number", "location", "area_m2"}, ...]}; '
-            'merge: {"parcel": {"number", "location"}}.')}
+            'merge: {"parcel": {"number", "location"}}; party_correction: {"party": ref, "name" | '
+            '"id_number" | "address" | "unlink_account": true}. Transfers and mortgages wait for the '
+            "owners' consent.")}
 
     def __init__(self, *args, clerk=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.clerk = clerk
         self.fields["office"].queryset = selectors.clerk_offices(clerk)
         self.fields["parcels"].queryset = selectors.parcels_for_clerk(clerk)
+        self.fields["payload"].help_text = self._meta.help_texts["payload"]
 
     def clean(self):
         data = super().clean()
@@ -220,23 +338,44 @@ class RegistrationForm(forms.ModelForm):
             return data
         try:
             services.registration_check(office=data["office"], kind=data["kind"],
-                                        parcels=list(data.get("parcels") or []), payload=data["payload"])
+                                        parcels=list(data.get("parcels") or []),
+                                        payload=data["payload"] if data["payload"] is not None else {},
+                                        legal_date=data["legal_date"])
         except services.RegistrationRefused as exc:
             raise forms.ValidationError(str(exc)) from exc
+        upload = data.get("document")
+        if upload is not None and upload.size > services.MAX_DOCUMENT_BYTES:
+            raise forms.ValidationError(_("The document is larger than %(max)s MB.")
+                                        % {"max": services.MAX_DOCUMENT_BYTES // 2**20})
         return data
 
 
 class DocumentInline(ReadOnlyInline):
     model = SourceDocument
     extra = 0
-    fields = ("title", "sha256", "uploaded_at", "public_ref")
+    fields = ("title", "sha256", "uploaded_at", "public_ref", "download")
     readonly_fields = fields
 
+    @admin.display(description=_("file"))
+    def download(self, document):
+        url = reverse("admin:land_registry_registration_document", args=[document.registration_id, document.pk])
+        return format_html('<a href="{}">{}</a>', url, _("open"))
 
-class ConsentInline(DocumentInline):
+
+class ConsentInline(ReadOnlyInline):
     model = Consent
+    extra = 0
     fields = ("party", "given_at", "public_ref")
     readonly_fields = fields
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _rows(rows) -> str:
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((row,) for row in rows))) if rows \
+        else "—"
 
 
 @admin.register(Registration)
@@ -246,9 +385,9 @@ class RegistrationAdmin(OfficeScopedAdmin):
     list_filter = ("state", "kind")
     search_fields = ("parcel_numbers", "public_ref")
     actions = ["approve", "reject"]
-    readonly_fields = ("office", "kind", "parcel_numbers", "payload", "legal_date", "reason",
-                       "consent_required", "state", "prepared_by", "prepared_at", "decided_by",
-                       "decided_at", "decision_note", "public_ref", "ledger_history")
+    readonly_fields = ("office", "kind", "state", "legal_date", "reason", "parcels_concerned",
+                       "parties_named", "consents_needed", "payload", "prepared_by", "prepared_at",
+                       "decided_by", "decided_at", "decision_note", "public_ref", "ledger_history")
     inlines = [DocumentInline, ConsentInline]
 
     def has_add_permission(self, request):
@@ -269,8 +408,9 @@ class RegistrationAdmin(OfficeScopedAdmin):
         return self.inlines if obj is not None else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            return super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:  # the page only shows the registration: a form with no fields
+            return super().get_form(request, obj, change=change, **{**kwargs, "form": forms.ModelForm,
+                                                                     "fields": ()})
         form = super().get_form(request, obj, change=change, **kwargs)
 
         class ClerkForm(form):
@@ -279,14 +419,114 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
         return ClerkForm
 
+    def get_urls(self):
+        document = path("<int:registration_id>/documents/<int:document_id>/",
+                        self.admin_site.admin_view(self.document_view), name="land_registry_registration_document")
+        return [document, *super().get_urls()]
+
+    def document_view(self, request, registration_id: int, document_id: int):
+        """A source document, decrypted, for the clerks of the registration's office only."""
+        registration = self.get_queryset(request).filter(pk=registration_id).first()
+        if registration is None or not self.has_view_permission(request, registration):
+            raise Http404
+        document = get_object_or_404(registration.documents, pk=document_id)
+        response = HttpResponse(document.file.open().read(), content_type="application/octet-stream")
+        response["Content-Disposition"] = content_disposition_header(True, f"{document.title}")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get_object(self, request, object_id, from_field=None):
+        registration = super().get_object(request, object_id, from_field)
+        if registration is not None:
+            registration.viewer = request.user  # the page's displays mask by who is looking
+        return registration
+
+    @staticmethod
+    def _party(viewer, party) -> str:
+        """The clerk sees parties of their offices by name, a person's ID number masked; others only masked."""
+        if party is None:
+            return "—"
+        if not selectors.parties_for_clerk(viewer).filter(pk=party.pk).exists():
+            return format_html("{} <code>{}</code>", party.public_name, party.public_ref)
+        return format_html("{} ({}, {} {}) <code>{}</code>", party.name, party.get_kind_display(), _("ID"),
+                           mask_id_number(party.id_number) or "—", party.public_ref)
+
+    @admin.display(description=_("parcels"))
+    def parcels_concerned(self, registration):
+        rows = []
+        for parcel in registration.parcels.all():
+            url = reverse("admin:land_registry_parcel_change", args=[parcel.pk])
+            owners = format_html_join(", ", "{} {}", ((self._party(registration.viewer, r.holder), r.share_display)
+                                                      for r in selectors.active_rights(parcel, "ownership")))
+            rows.append(format_html('<a href="{}">{}</a> · {} m² · {} · {} · {}: {}', url, parcel.number,
+                                    parcel.area_m2, parcel.get_land_use_display(), parcel.get_status_display(),
+                                    _("owners now"), owners or "—"))
+        plan_parcels = (registration.payload.get("parts") or [registration.payload.get("parcel")]) \
+            if registration.state == "prepared" and isinstance(registration.payload, dict) else []
+        for spec in plan_parcels:
+            if isinstance(spec, dict):
+                rows.append(format_html("{}: {} · {} · {} m²", _("new parcel"), spec.get("number"),
+                                        spec.get("location"), spec.get("area_m2", "—")))
+        return _rows(rows)
+
+    @admin.display(description=_("parties and shares"))
+    def parties_named(self, registration):
+        return _rows(self._named(registration))
+
+    def _named(self, registration) -> list:
+        payload = registration.payload if isinstance(registration.payload, dict) else {}
+        viewer = registration.viewer
+        parties = selectors.parties_of_office(registration.office)
+        find = {p.public_ref: p for p in parties.filter(public_ref__in=self._refs(payload))}
+        rows = [format_html("{}: {} · {} {}", _("new owner"), self._party(viewer, find.get(str(owner.get("party")))),
+                            _("share"), owner.get("share") or "1")
+                for owner in payload.get("owners") or [] if isinstance(owner, dict)]
+        if "holder" in payload:
+            rows.append(format_html("{}: {}", _("holder"), self._party(viewer, find.get(str(payload["holder"])))))
+        if "amount" in payload:
+            rows.append(format_html("{}: {} {}", _("secured amount"), payload["amount"], _("yuan")))
+        right = Right.objects.filter(public_ref=str(payload.get("right", "")),
+                                     parcel__office=registration.office).first()
+        if right is not None:
+            rows.append(format_html("{}: {} {} · {} · {}", _("right"), right.get_kind_display(),
+                                    right.share_display, self._party(viewer, right.holder), right.public_ref))
+        change = PartyChange.objects.filter(registration=registration).select_related("party").first()
+        if change is not None:
+            rows.append(format_html("{}: {}", _("party"), self._party(viewer, change.party)))
+            for name, label in (("name", _("new name")), ("address", _("new address"))):
+                if getattr(change, name):
+                    rows.append(format_html("{}: {}", label, getattr(change, name)))
+            if change.id_number:
+                rows.append(format_html("{}: {}", _("new id number"), mask_id_number(change.id_number)))
+            if change.unlink_account:
+                rows.append(_("the portal account linked to the party is unlinked"))
+        return rows
+
+    @staticmethod
+    def _refs(payload) -> list[str]:
+        refs = [str(o.get("party")) for o in payload.get("owners") or [] if isinstance(o, dict)]
+        return refs + [str(payload["holder"])] if "holder" in payload else refs
+
+    @admin.display(description=_("owners' consent"))
+    def consents_needed(self, registration):
+        if not selectors.needs_consent(registration):
+            return _("not needed for this kind of registration")
+        given = set(registration.consents.values_list("party_id", flat=True))
+        owners = Party.objects.filter(pk__in=selectors.owners_to_consent(registration))
+        return _rows([format_html("{}: {} ({} {})", self._party(registration.viewer, owner),
+                                  _("given") if owner.pk in given else _("awaited"), _("account linked by the "
+                                  "citizen's claim on"), _when(selectors.account_linked_at(owner)))
+                      for owner in owners])
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         upload = data.get("document")
-        documents = [(data.get("document_title") or upload.name, upload.read())] if upload else []
+        documents = [(data.get("document_title") or upload.name[:services.TITLE_MAX], upload.read())] \
+            if upload else []
         registration = services.registration_prepare(
             clerk=request.user, office=data["office"], kind=data["kind"], parcels=list(data["parcels"]),
-            payload=data["payload"], reason=data["reason"], legal_date=data["legal_date"],
-            consent_required=data["consent_required"], documents=documents)
+            payload=data["payload"] if data["payload"] is not None else {}, reason=data["reason"],
+            legal_date=data["legal_date"], documents=documents)
         obj.__dict__.update(registration.__dict__)
 
     def save_related(self, request, form, formsets, change):

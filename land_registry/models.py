@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from fractions import Fraction
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ledger.models import LedgeredModel
-from portal.crypto import EncryptedTextField
+from portal.crypto import EncryptedFileSystemStorage, EncryptedTextField
 
 
 def blind_index(value: str) -> str:
@@ -23,6 +24,12 @@ def blind_index(value: str) -> str:
 
     normalized = "".join(value.split()).upper()
     return hmac.new(pseudonym_key(), f"party-id:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+def mask_id_number(number: str) -> str:
+    """110101199003076543 -> 110101********6543: enough for a clerk to compare with a paper, not to copy."""
+    number = (number or "").strip()
+    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}" if len(number) > 10 else "*" * len(number)
 
 
 def mask_name(name: str) -> str:
@@ -162,6 +169,7 @@ class RegistrationKind(models.TextChoices):
     SEIZURE = "seizure", _("Seizure (查封)")
     SEIZURE_RELEASE = "seizure_release", _("Release of seizure")
     CORRECTION = "correction", _("Correction")
+    PARTY_CORRECTION = "party_correction", _("Correction of a party's details")
     SPLIT = "split", _("Split")
     MERGE = "merge", _("Merge")
 
@@ -185,6 +193,7 @@ class Registration(LedgeredModel):
     payload = models.JSONField(_("details"), default=dict, blank=True)
     reason = models.TextField(_("reason"))
     legal_date = models.DateField(_("legal date"))
+    # Set by the kind (transfer, mortgage), never chosen by the clerk: see selectors.CONSENT_KINDS.
     consent_required = models.BooleanField(_("owners' consent required"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=RegistrationState.choices,
                              default=RegistrationState.PREPARED)
@@ -258,7 +267,8 @@ class Right(LedgeredModel):
 
 
 def document_path(instance, filename):
-    return f"land_registry/{instance.registration.public_ref}/{filename}"
+    # A random name: titles can name people, and a digest would let a guess about the content be checked.
+    return f"land_registry/{instance.registration.public_ref}/{secrets.token_hex(16)}.fernet"
 
 
 class SourceDocument(LedgeredModel):
@@ -267,7 +277,7 @@ class SourceDocument(LedgeredModel):
     registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="documents",
                                      verbose_name=_("registration"))
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), upload_to=document_path)
+    file = models.FileField(_("file"), upload_to=document_path, storage=EncryptedFileSystemStorage())
     sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
@@ -280,6 +290,28 @@ class SourceDocument(LedgeredModel):
 
     def __str__(self):
         return self.title
+
+
+class PartyChange(LedgeredModel):
+    """The new details of a party proposed by a party_correction; applied only when a second clerk approves.
+
+    Kept here, encrypted, rather than in the registration's details, which are stored in clear.
+    """
+
+    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="party_change",
+                                        verbose_name=_("registration"))
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="changes", verbose_name=_("party"))
+    name = EncryptedTextField(_("new name"), blank=True)
+    id_number = EncryptedTextField(_("new id number"), blank=True)
+    address = EncryptedTextField(_("new address"), blank=True)
+    unlink_account = models.BooleanField(_("unlink the portal account"), default=False)
+
+    ledger_fields = ("registration", "party", "name", "id_number", "address", "unlink_account")
+    ledger_public_fields = ("registration",)
+
+    class Meta:
+        verbose_name = _("party change")
+        verbose_name_plural = _("party changes")
 
 
 class Consent(LedgeredModel):

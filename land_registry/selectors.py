@@ -44,8 +44,14 @@ def registrations_for_clerk(user) -> QuerySet[Registration]:
 
 
 def parties_for_clerk(user) -> QuerySet[Party]:
+    """Parties recorded by the clerk's offices or holding (or having held) a right there; no one else's."""
     offices = clerk_offices(user)
     return Party.objects.filter(Q(office__in=offices) | Q(rights__parcel__office__in=offices)).distinct()
+
+
+def parties_of_office(office: Office) -> QuerySet[Party]:
+    """The parties a registration of the office may name."""
+    return Party.objects.filter(Q(office=office) | Q(rights__parcel__office=office)).distinct()
 
 
 def active_rights(parcel: Parcel, kind: str | None = None) -> QuerySet[Right]:
@@ -84,7 +90,7 @@ def consents_awaited(user) -> list[tuple[Registration, Party]]:
     if not parties:
         return waiting
     registrations = Registration.objects.filter(
-        state=RegistrationState.PREPARED, consent_required=True,
+        Q(consent_required=True) | Q(kind__in=CONSENT_KINDS), state=RegistrationState.PREPARED,
         parcels__rights__holder__in=parties, parcels__rights__active=True,
         parcels__rights__kind=RightKind.OWNERSHIP,
     ).distinct().prefetch_related("parcels", "consents")
@@ -97,9 +103,24 @@ def consents_awaited(user) -> list[tuple[Registration, Party]]:
     return waiting
 
 
+def account_linked_at(party: Party):
+    """When the party's account was last linked by a claim (from the ledger), or None: a checker wary of a
+    claim made just before a consent can see it."""
+    for entry in ledger_selectors.entries_for_ref(party.public_ref).order_by("-id"):
+        data = json.loads(bytes(entry.data))
+        if data.get("action") == "party.claim" and "user" in data.get("changed", []):
+            return entry.created
+    return None
+
+
+def needs_consent(registration: Registration) -> bool:
+    """By the kind; the stored flag also covers registrations prepared when a clerk could still choose."""
+    return registration.consent_required or registration.kind in CONSENT_KINDS
+
+
 def owners_to_consent(registration: Registration) -> set[int]:
     """The parties (ids) whose consent the registration needs: the current owners of its parcels."""
-    if not registration.consent_required:
+    if not needs_consent(registration):
         return set()
     return set(Right.objects.filter(parcel__in=registration.parcels.all(), active=True,
                                     kind=RightKind.OWNERSHIP).values_list("holder_id", flat=True))
@@ -184,4 +205,5 @@ def notices_for(user) -> QuerySet[Notice]:
     return Notice.objects.filter(user=user).select_related("parcel", "registration")
 
 
-TRANSFER_LIKE = (RegistrationKind.TRANSFER, RegistrationKind.MORTGAGE)
+# The kinds that wait for every current owner's consent, given from the owner's own login.
+CONSENT_KINDS = (RegistrationKind.TRANSFER, RegistrationKind.MORTGAGE)

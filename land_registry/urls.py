@@ -9,6 +9,7 @@ urlpatterns = [
     path("land/parcels/<str:ref>/", views.parcel, name="parcel"),
     path("land/parcels/<str:ref>/extract/", views.extract, name="extract"),
     path("land/parcels/<str:ref>/follow", views.follow, name="follow"),
+    path("land/claim/", views.claim, name="claim"),
     path("land/mine/", views.mine, name="mine"),
     path("land/mine/<str:ref>/", views.my_parcel, name="my-parcel"),
     path("land/registrations/<str:ref>/consent", views.consent, name="consent"),

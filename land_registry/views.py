@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import qrcode
 import qrcode.image.svg
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from land_registry import selectors, services
 from land_registry.models import Follow, Parcel, Registration
 from ledger import selectors as ledger_selectors
+from portal import idnumber
 
 
 def search(request):
@@ -91,6 +94,36 @@ def my_parcel(request, ref: str):
         "parcel": parcel, "history": selectors.parcel_history(parcel), "own": own,
         "timeline": selectors.parcel_timeline(parcel),
     })
+
+
+class ClaimForm(forms.Form):
+    id_number = forms.CharField(label=_("National ID number"), max_length=40)
+    name = forms.CharField(label=_("Name as on the ID card"), max_length=100)
+
+    def clean_id_number(self):
+        number = idnumber.normalize(self.cleaned_data["id_number"])
+        idnumber.validate(number)  # a typing mistake, found without looking at the register
+        return number
+
+
+@login_required
+def claim(request):
+    """A citizen proves a party is theirs with its ID number and name; the answer is the same whether or
+    not anything matched, so that nobody learns from it who is on the register."""
+    form = ClaimForm(request.POST or None)
+    done = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.party_claim(user=request.user, id_number=form.cleaned_data["id_number"],
+                                 name=form.cleaned_data["name"])
+        except services.ClaimThrottled as exc:
+            return render(request, "land_registry/claim.html", {"form": form, "error": str(exc)}, status=429)
+        except services.RegistrationRefused as exc:
+            return render(request, "land_registry/claim.html", {"form": form, "error": str(exc)}, status=403)
+        done = True
+        form = ClaimForm()
+    return render(request, "land_registry/claim.html", {"form": form, "done": done},
+                  status=400 if form.errors else 200)
 
 
 @login_required

@@ -1,12 +1,16 @@
 """Encryption of personal data at rest, with keys outside the database and rotation."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from ledger.keys import KeyFileError, read_key_file, write_secret_file
@@ -128,3 +132,61 @@ def encrypt_column(schema_editor, table: str, column: str, derived=None) -> int:
 def decrypt_column(schema_editor, table: str, column: str) -> int:
     """The reverse of encrypt_column, for migrating back."""
     return _rewrite_column(schema_editor, table, column, decrypt)
+
+
+@deconstructible
+class EncryptedFileSystemStorage(FileSystemStorage):
+    """Files under MEDIA_ROOT stored as Fernet tokens with the data keys; opened, they read as the original.
+
+    Readable by the owner only; whoever serves a file decides who may have it (nothing is served directly).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("file_permissions_mode", 0o600)
+        kwargs.setdefault("directory_permissions_mode", 0o700)
+        super().__init__(**kwargs)
+
+    def _save(self, name, content):
+        content.seek(0)
+        token = data_fernet().encrypt(content.read())
+        return super()._save(name, ContentFile(token))
+
+    def _open(self, name, mode="rb"):
+        with super()._open(name, "rb") as stored:
+            token = stored.read()
+        try:
+            return ContentFile(data_fernet().decrypt(token), name=name)
+        except InvalidToken as exc:
+            raise KeyFileError(f"{name} cannot be decrypted with the data keys on file.") from exc
+
+    def rotate(self, name) -> None:
+        """Re-encrypts one file with the newest key, replacing it whole (never half-written)."""
+        path = Path(self.path(name))
+        token = data_fernet().rotate(path.read_bytes())
+        temporary = path.with_name(path.name + ".rotating")
+        temporary.write_bytes(token)
+        temporary.chmod(0o600)
+        os.replace(temporary, path)
+
+
+def encrypted_files():
+    """(model, field) for every file field stored encrypted."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField) and isinstance(field.storage, EncryptedFileSystemStorage):
+                yield model, field
+
+
+def reencrypt_files(progress=None) -> int:
+    """Re-encrypts every stored file with the newest key; their content (and digests) do not change."""
+    count = 0
+    for model, field in encrypted_files():
+        for name in model._base_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True):
+            if field.storage.exists(name):
+                field.storage.rotate(name)
+                count += 1
+                if progress and count % 100 == 0:
+                    progress(count)
+    return count

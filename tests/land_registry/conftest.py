@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from land_registry import services
-from land_registry.models import Office, PartyKind
+from land_registry import selectors, services
+from land_registry.models import Office, Party, PartyKind
 from portal.models import Role, User
 
 
@@ -23,15 +23,18 @@ class World:
                                                   email="a@example.org")
         self.citizen_b = User.objects.create_user("citizenb", password="pw", role=Role.CITIZEN)
         self.zhang = services.party_create(office=self.x, kind=PartyKind.PERSON, name="张伟",
-                                           id_number="110101199003076543", address="北京市东城区和平里1号",
-                                           user=self.citizen_a)
+                                           id_number="110101199003076544", address="北京市东城区和平里1号")
         self.li = services.party_create(office=self.x, kind=PartyKind.PERSON, name="李娜",
-                                        id_number="110101198512120021", address="北京市东城区安定门5号",
-                                        user=self.citizen_b)
+                                        id_number="110101198512120027", address="北京市东城区安定门5号")
         self.bank = services.party_create(office=self.x, kind=PartyKind.ORGANISATION, name="中国建设银行东城支行")
         self.court = services.party_create(office=self.x, kind=PartyKind.ORGANISATION, name="东城区人民法院")
         self.wang = services.party_create(office=self.y, kind=PartyKind.PERSON, name="王芳",
-                                          id_number="110102197701010034", address="北京市西城区金融街8号")
+                                          id_number="11010219770101003X", address="北京市西城区金融街8号")
+        # Each citizen links their own party by claiming it with its ID number and name.
+        services.party_claim(user=self.citizen_a, id_number="110101199003076544", name="张伟")
+        services.party_claim(user=self.citizen_b, id_number="110101198512120027", name="李娜")
+        self.zhang.refresh_from_db()
+        self.li.refresh_from_db()
         self.parcel = self.first(self.x, "X01-0001", "东城区和平里北街 3 号", 500, [(self.zhang, "1")])
         self.parcel_y = self.first(self.y, "Y01-0001", "西城区金融街 8 号", 800, [(self.wang, "1")],
                                    maker=self.clerk_y, checker=self.checker_y)
@@ -57,7 +60,15 @@ class World:
         registration = services.registration_prepare(
             clerk=self.maker, office=self.x, kind=kind, parcels=parcels, payload=payload,
             reason=kwargs.pop("reason", "依申请登记"), **kwargs)
+        self.consent(registration)
         return services.registration_approve(clerk=self.checker, registration=registration)
+
+    @staticmethod
+    def consent(registration):
+        """Every owner whose consent the kind needs gives it from their own login."""
+        owners = Party.objects.filter(pk__in=selectors.owners_to_consent(registration), user__isnull=False)
+        for user in {party.user for party in owners}:
+            services.consent_give(user=user, registration=registration)
 
 
 @pytest.fixture(autouse=True)

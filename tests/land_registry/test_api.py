@@ -7,7 +7,7 @@ from land_registry.models import Follow
 from ledger.services import ledger_seal
 
 pytestmark = pytest.mark.django_db
-PERSONAL = ("张伟", "张*", "李娜", "王芳", "中国建设银行", "110101199003076543", "和平里1号", "citizena")
+PERSONAL = ("张伟", "张*", "李娜", "王芳", "中国建设银行", "110101199003076544", "和平里1号", "citizena")
 
 
 def no_personal_data(response):

@@ -13,7 +13,7 @@ from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import merkle, note
 
 pytestmark = pytest.mark.django_db
-PERSONAL = ("张伟", "李娜", "王芳", "110101199003076543", "和平里1号")
+PERSONAL = ("张伟", "李娜", "王芳", "110101199003076544", "和平里1号")
 
 
 def page(client, name, *args, **query):
@@ -104,7 +104,7 @@ def test_an_owner_consents_on_the_page_and_no_one_else_can(client, world):
 
     registration = services.registration_prepare(
         clerk=world.maker, office=world.x, kind="transfer", parcels=[world.parcel],
-        payload={"owners": [{"party": world.li.public_ref}]}, reason="买卖", consent_required=True)
+        payload={"owners": [{"party": world.li.public_ref}]}, reason="买卖")
     consent_url = reverse("land_registry:consent", args=[registration.public_ref])
     client.force_login(world.citizen_b)
     assert registration.public_ref not in page(client, "mine")
