@@ -9,7 +9,7 @@ from ledger.keys import key_file_problem
 @checks.register(checks.Tags.security, deploy=False)
 def check_key_files(app_configs=None, **kwargs):
     errors = []
-    for setting in ("PORTAL_SIGNING_KEY_FILE", "PORTAL_PSEUDONYM_KEY_FILE"):
+    for setting in ("PORTAL_SIGNING_KEY_FILE", "PORTAL_PSEUDONYM_KEY_FILE", "PORTAL_COMMITMENT_KEY_FILE"):
         problem = key_file_problem(getattr(settings, setting))
         if problem:
             errors.append(
@@ -20,6 +20,21 @@ def check_key_files(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_high_water(app_configs=None, databases=None, **kwargs):
+    """A database restored from an older backup is refused at start, as it is before each seal.
+    migrate (which passes `databases`) only warns: a restored database may need migrating first."""
+    from ledger.highwater import restore_problem
+
+    if key_file_problem(settings.PORTAL_SIGNING_KEY_FILE):
+        return []  # E001 says it; the mark cannot be checked without the key
+    problem = restore_problem()
+    if not problem:
+        return []
+    level = checks.Warning if databases else checks.Error
+    return [level(problem, hint="See the README, section The ledger: high-water mark.", id="ledger.E006")]
 
 
 @checks.register(checks.Tags.models)

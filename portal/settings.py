@@ -173,6 +173,16 @@ PORTAL_PSEUDONYM_KEY_FILE = Path(
     os.environ.get("PORTAL_PSEUDONYM_KEY_FILE", PORTAL_KEYS_DIR / "pseudonym.key")
 )
 PORTAL_DATA_KEYS_FILE = Path(os.environ.get("PORTAL_DATA_KEYS_FILE", PORTAL_KEYS_DIR / "data.keys"))
+# The entries' field salts derive from their stored seeds under this key, so the database alone
+# cannot forge a commitment.
+PORTAL_COMMITMENT_KEY_FILE = Path(
+    os.environ.get("PORTAL_COMMITMENT_KEY_FILE", PORTAL_KEYS_DIR / "commitment.key")
+)
+# The newest tree head this portal signed, outside the database: a restored old backup shows.
+PORTAL_HIGH_WATER_FILE = Path(os.environ.get("PORTAL_HIGH_WATER_FILE", PORTAL_KEYS_DIR / "high-water"))
+# Verifier keys trusted by verify_ledger and export_ledger besides the signing key file's own
+# (comma or white space separated); keys listed in the database are never trusted by themselves.
+LEDGER_TRUSTED_KEYS = os.environ.get("LEDGER_TRUSTED_KEYS", "").replace(",", " ").split()
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
 CELERY_BEAT_SCHEDULE = {

@@ -28,6 +28,8 @@ def _ensure_keys():
         keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
     if not settings.PORTAL_DATA_KEYS_FILE.exists():
         crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
+    if not settings.PORTAL_COMMITMENT_KEY_FILE.exists():
+        keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
 
 
 if _django_ready():
@@ -41,6 +43,21 @@ def clean_cache():
         from django.core.cache import cache
 
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def high_water_of_the_test(tmp_path, monkeypatch):
+    """Every test starts from an empty ledger, so each has a high-water mark of its own (processes
+    it starts too, through the environment)."""
+    if not _django_ready():
+        yield
+        return
+    from django.conf import settings
+
+    path = tmp_path / "high-water"
+    monkeypatch.setattr(settings, "PORTAL_HIGH_WATER_FILE", path)
+    monkeypatch.setenv("PORTAL_HIGH_WATER_FILE", str(path))
+    yield
 
 
 @pytest.fixture(autouse=True)
