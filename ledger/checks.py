@@ -1,7 +1,7 @@
 """System checks: misconfiguration of the ledger is reported before the first request."""
 from django.conf import settings
 from django.core import checks
-from django.db import models
+from django.db import DatabaseError, models
 
 from ledger.keys import key_file_problem
 
@@ -30,11 +30,16 @@ def check_high_water(app_configs=None, databases=None, **kwargs):
 
     if key_file_problem(settings.PORTAL_SIGNING_KEY_FILE):
         return []  # E001 says it; the mark cannot be checked without the key
-    problem = restore_problem()
+    try:
+        problem = restore_problem()
+    except DatabaseError:
+        return []  # no database, or not migrated yet: nothing to compare the mark with
     if not problem:
         return []
-    level = checks.Warning if databases else checks.Error
-    return [level(problem, hint="See the README, section The ledger: high-water mark.", id="ledger.E006")]
+    hint = "See the README, section The ledger: high-water mark."
+    if databases:
+        return [checks.Warning(problem, hint=hint, id="ledger.W006")]
+    return [checks.Error(problem, hint=hint, id="ledger.E006")]
 
 
 @checks.register(checks.Tags.models)

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from ledger import keys
@@ -69,13 +68,10 @@ def write_mark(size: int, root: bytes, *, force: bool = False) -> None:
 
 
 def database_head() -> tuple[int, bytes]:
-    """The database's tree size and root (from the state row, 0 when the tables are not there yet)."""
+    """The database's tree size and root, from the state row."""
     from ledger.models import LedgerState
 
-    try:
-        state = LedgerState.objects.filter(pk=1).first()
-    except DatabaseError:
-        return 0, EMPTY_ROOT
+    state = LedgerState.objects.filter(pk=1).first()
     if state is None or state.tree_size == 0:
         return 0, EMPTY_ROOT
     return state.tree_size, bytes(state.root)
@@ -109,11 +105,7 @@ def restore_problem() -> str | None:
         return _("The database's ledger has %(size)s sealed entries, but this portal already signed a tree "
                  "of %(mark)s (high-water mark %(path)s): the database was restored from an older backup "
                  "or its ledger was cut. %(ack)s") % {"size": size, "mark": mark.size, "path": _path(), "ack": ack}
-    try:
-        root = database_root_at(mark.size)
-    except DatabaseError:
-        root = None
-    if root != mark.root_hash:
+    if database_root_at(mark.size) != mark.root_hash:
         return _("The database's tree at size %(mark)s is not the one this portal signed (high-water mark "
                  "%(path)s): the database's ledger was replaced. %(ack)s") % {
                      "mark": mark.size, "path": _path(), "ack": ack}

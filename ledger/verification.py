@@ -20,7 +20,7 @@ from ledger import highwater, keys
 from ledger.apps import ledgered_models
 from ledger.models import Block, Checkpoint, Entry, LedgerState, TreeNode
 from ledger.recorder import ENTRY_TABLE, salt_key, state_of
-from ledger.tlog.audit import Auditor, Finding
+from ledger.tlog.audit import KEY_KIND, Auditor, Finding
 
 PAGE = 20_000
 
@@ -234,6 +234,7 @@ def _add_sealed_entries(auditor: Auditor, newest: NewestEntries, progress: Calla
     for page in sealed_entry_pages("leaf_index, data, leaf_hash, kind, ref, id"):
         indexes, datas, leaf_hashes, kinds, refs, ids = zip(*page, strict=True)
         auditor.add_entries(indexes, [*map(bytes, datas)], [*map(bytes, leaf_hashes)])
+        auditor.add_key_candidates([i for i, kind in zip(indexes, kinds, strict=True) if kind == KEY_KIND])
         newest.see(zip(kinds, refs, ids, strict=True))
         count += len(page)
         if progress and count % 100_000 < len(page):

@@ -264,6 +264,7 @@ class Auditor:
         # After finish(): every key trusted for some blocks (the given ones and the announced ones).
         self.trusted: list[Verifier] = list(self.verifiers)
         self._ever_trusted: list[Verifier] = []
+        self._key_candidates: list[int] | None = None
 
     # -- input ------------------------------------------------------------------------------
 
@@ -334,6 +335,14 @@ class Auditor:
             _Block(height, first_index, count, batch_root, prev_hash, tree_size, tree_root,
                    block["time"], key_hash, signature)
         )
+
+    def add_key_candidates(self, indexes: Iterable[int]) -> None:
+        """Says which entries may announce keys (a database's kind column knows): only those are
+        read for announcements, instead of searching every entry. A wrong hint can only hide an
+        announcement, never make one: each is still read from the entry's own bytes."""
+        if self._key_candidates is None:
+            self._key_candidates = []
+        self._key_candidates.extend(indexes)
 
     def add_checkpoint(self, note: str) -> None:
         self._notes.append(note)
@@ -535,9 +544,13 @@ class Auditor:
     def _announcements(self, prefix: int) -> list[tuple[int, str, bool]]:
         """(index, verifier key, active) of each key entry among the first `prefix` entries."""
         found = []
-        for index, data in enumerate(self._sorted_data[:prefix]):
-            if KEY_KIND_MARK not in data:  # a byte search: parsing every entry would cost more
-                continue
+        data_of = self._sorted_data
+        if self._key_candidates is None:
+            candidates = (i for i in range(prefix) if KEY_KIND_MARK in data_of[i])  # cheaper than parsing
+        else:
+            candidates = sorted(i for i in set(self._key_candidates) if i < prefix)
+        for index in candidates:
+            data = data_of[index]
             try:
                 entry = json.loads(data)
                 public = entry["public"]
