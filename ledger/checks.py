@@ -23,6 +23,22 @@ def check_key_files(app_configs=None, **kwargs):
 
 
 @checks.register(checks.Tags.security, deploy=False)
+def check_trusted_keys(app_configs=None, **kwargs):
+    from ledger.tlog.note import NoteError, Verifier
+
+    errors = []
+    for key in settings.LEDGER_TRUSTED_KEYS:
+        try:
+            Verifier(key)
+        except NoteError as exc:
+            errors.append(checks.Error(
+                f"LEDGER_TRUSTED_KEYS: {key!r} is not a verifier key ({exc}).",
+                hint="Give Go note verifier keys (name+hash+base64), separated by commas or spaces.",
+                id="ledger.E007"))
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
 def check_high_water(app_configs=None, databases=None, **kwargs):
     """A database restored from an older backup is refused at start, as it is before each seal.
     migrate (which passes `databases`) only warns: a restored database may need migrating first."""

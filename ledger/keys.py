@@ -106,14 +106,20 @@ def parse_commitment_key(text: str) -> CommitmentKey:
     return CommitmentKey(key, below, count)
 
 
-@lru_cache(maxsize=4)
-def _commitment_key_for(path: Path) -> CommitmentKey:
-    # Never rotated (the salts of every entry derive from it), so it is read once per process.
-    return parse_commitment_key(read_key_file(path))
+_commitment_cache: tuple[object, CommitmentKey | None] = (None, None)
 
 
 def commitment_key() -> CommitmentKey:
-    return _commitment_key_for(settings.PORTAL_COMMITMENT_KEY_FILE)
+    """Read once per process and setting (never rotated: every entry's salts derive from it); this
+    runs for every ledgered change, so the cache is checked by identity alone."""
+    global _commitment_cache
+    path = settings.PORTAL_COMMITMENT_KEY_FILE
+    cached_path, cached = _commitment_cache
+    if path is cached_path and cached is not None:
+        return cached
+    cached = parse_commitment_key(read_key_file(Path(path)))
+    _commitment_cache = (path, cached)
+    return cached
 
 
 def create_commitment_key(path: Path, *, legacy_below: int = 0, legacy_count: int = 0) -> None:

@@ -148,6 +148,10 @@ def test_trusted_keys_come_from_the_setting_and_key_option_only(ledger, settings
     assert run("verify_ledger", "--key", genuine)[0] == 0
     settings.LEDGER_TRUSTED_KEYS = [genuine]
     assert run("verify_ledger")[0] == 0
+    settings.LEDGER_TRUSTED_KEYS = ["not-a-key"]
+    assert [e.id for e in checks.run_checks() if e.id == "ledger.E007"] == ["ledger.E007"]
+    code, out = run("verify_ledger")
+    assert code == 1 and "malformed verifier" in out.lower()
     _other_skey, other = note.generate_key(settings.PORTAL_ORIGIN)
     settings.LEDGER_TRUSTED_KEYS = [other]
     code, out = run("verify_ledger")
@@ -242,6 +246,8 @@ def test_a_careful_rollback_is_refused_until_acknowledged(ledger, django_capture
         assert run("seal")[0] == 0
     assert run("verify_ledger") == (0, "The ledger verifies: no findings.\n")
     assert run("acknowledge_restore", "--reason", "again")[0] == 1  # nothing left to acknowledge
+    assert run("acknowledge_restore", "--reason", "nul\x00")[0] == 1
+    assert run("acknowledge_restore", "--reason", "x" * 2001)[0] == 1
 
 
 def test_a_replaced_tree_of_the_same_size_is_refused(ledger, django_capture_on_commit_callbacks):
@@ -299,3 +305,21 @@ def test_init_keys_makes_the_commitment_key_owner_only_and_counts_older_entries(
         [0, Entry.objects.earliest("id").id])
     code, out = run("verify_ledger", "--no-records")
     assert code == 1 and f"entry-legacy at entries below id {made.legacy_below}" in out
+
+
+def test_entries_of_the_previous_version_keep_verifying_after_init_keys(settings, tmp_path):
+    records = [Record.objects.create(title=f"old {i}", secret=f"s{i}") for i in range(3)]
+    for record in records:  # as the previous version wrote them: salts from the stored seed alone
+        entry = Entry.objects.get(ref=record.public_ref)
+        rewrite_entry(entry, state=forged_state(record, bytes(entry.salt_seed)))
+    settings.PORTAL_COMMITMENT_KEY_FILE = tmp_path / "commitment.key"  # the upgrade: a new key
+    out = StringIO()
+    call_command("init_keys", stdout=out)
+    assert "The 3 entries already in the database" in out.getvalue()
+    records[0].secret = "changed after the upgrade"
+    records[0].save()
+    services.ledger_seal()
+    assert run("verify_ledger") == (0, "The ledger verifies: no findings.\n")
+    sql("UPDATE ledgerapp_record SET secret = %s WHERE id = %s", ["edited", records[1].pk])
+    code, out = run("verify_ledger")
+    assert code == 1 and f"record-state at ledgerapp.record {records[1].public_ref}" in out

@@ -17,8 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, reason, **options):
         if not reason.strip():
             raise CommandError("--reason must say why the database was restored.")
-        if len(reason) > 2000:
-            raise CommandError("--reason is longer than 2000 characters.")
+        if len(reason) > 2000 or "\x00" in reason:
+            raise CommandError("--reason must be at most 2000 characters, without NUL bytes.")
         try:
             ack = services.ledger_restore_acknowledge(reason=reason)
         except highwater.RestoreRefusal as exc:
