@@ -35,9 +35,12 @@ def setup(label: str):
     settings.PORTAL_SIGNING_KEY_FILE = tmp / "signing.key"
     settings.PORTAL_PSEUDONYM_KEY_FILE = tmp / "pseudonym.key"
     settings.PORTAL_DATA_KEYS_FILE = tmp / "data.keys"
+    settings.PORTAL_COMMITMENT_KEY_FILE = tmp / "commitment.key"
+    settings.PORTAL_HIGH_WATER_FILE = tmp / "high-water"
     keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
     keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
     crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
+    keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
     call_command("migrate", verbosity=0)
     push_actor(system_actor(f"bench:{label}"))
     from django.db import connection

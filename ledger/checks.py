@@ -1,7 +1,7 @@
 """System checks: misconfiguration of the ledger is reported before the first request."""
 from django.conf import settings
 from django.core import checks
-from django.db import models
+from django.db import DatabaseError, models
 
 from ledger.keys import key_file_problem
 
@@ -9,7 +9,7 @@ from ledger.keys import key_file_problem
 @checks.register(checks.Tags.security, deploy=False)
 def check_key_files(app_configs=None, **kwargs):
     errors = []
-    for setting in ("PORTAL_SIGNING_KEY_FILE", "PORTAL_PSEUDONYM_KEY_FILE"):
+    for setting in ("PORTAL_SIGNING_KEY_FILE", "PORTAL_PSEUDONYM_KEY_FILE", "PORTAL_COMMITMENT_KEY_FILE"):
         problem = key_file_problem(getattr(settings, setting))
         if problem:
             errors.append(
@@ -20,6 +20,42 @@ def check_key_files(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_trusted_keys(app_configs=None, **kwargs):
+    from ledger.tlog.note import NoteError, Verifier
+
+    errors = []
+    for key in settings.LEDGER_TRUSTED_KEYS:
+        try:
+            Verifier(key)
+        except NoteError as exc:
+            errors.append(checks.Error(
+                f"LEDGER_TRUSTED_KEYS: {key!r} is not a verifier key ({exc}).",
+                hint="Give Go note verifier keys (name+hash+base64), separated by commas or spaces.",
+                id="ledger.E007"))
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_high_water(app_configs=None, databases=None, **kwargs):
+    """A database restored from an older backup is refused at start, as it is before each seal.
+    migrate (which passes `databases`) only warns: a restored database may need migrating first."""
+    from ledger.highwater import restore_problem
+
+    if key_file_problem(settings.PORTAL_SIGNING_KEY_FILE):
+        return []  # E001 says it; the mark cannot be checked without the key
+    try:
+        problem = restore_problem()
+    except DatabaseError:
+        return []  # no database, or not migrated yet: nothing to compare the mark with
+    if not problem:
+        return []
+    hint = "See the README, section The ledger: high-water mark."
+    if databases:
+        return [checks.Warning(problem, hint=hint, id="ledger.W006")]
+    return [checks.Error(problem, hint=hint, id="ledger.E006")]
 
 
 @checks.register(checks.Tags.models)

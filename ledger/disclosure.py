@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ledger import selectors
 from ledger.models import Block, Entry
-from ledger.recorder import field_salt, ledger_value
+from ledger.recorder import field_salt, ledger_value, salt_key
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import merkle, note
 from ledger.tlog.commitment import check_disclosure, disclosure
@@ -33,9 +33,9 @@ def disclosures_for(obj, fields) -> tuple[Entry, dict[str, str]]:
     unknown = [name for name in fields if name not in type(obj).ledger_fields]
     if unknown:
         raise DisclosureError(f"not ledgered fields: {', '.join(unknown)}")
-    seed = bytes(entry.salt_seed)
+    key = salt_key(bytes(entry.salt_seed), entry.pk)
     return entry, {
-        name: disclosure(field_salt(seed, name), name, ledger_value(obj, name)) for name in fields
+        name: disclosure(field_salt(key, name), name, ledger_value(obj, name)) for name in fields
     }
 
 

@@ -1,9 +1,11 @@
-"""Keys kept outside the database: the ledger signing key and the actor pseudonym key."""
+"""Keys kept outside the database: the ledger signing key, the actor pseudonym key, the commitment
+key of the entries' salts, the verifier keys trusted from outside, and the high-water mark."""
 from __future__ import annotations
 
 import os
 import secrets
 import stat
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +24,8 @@ def write_secret_file(path: Path, text: str) -> None:
     if not path.parent.exists():  # the key folder: its owner only (0700)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-    tmp = path.with_name(path.name + ".tmp")
+    # A name of this process's own: two processes writing the same file never share a temp file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -100,3 +103,79 @@ def create_witness_key(path: Path, name: str) -> str:
 
 def create_pseudonym_key(path: Path) -> None:
     write_secret_file(path, secrets.token_hex(32) + "\n")
+
+
+# -- the commitment key: entries' field salts derive from their stored seed under this key -------
+
+@dataclass(frozen=True)
+class CommitmentKey:
+    key: bytes
+    # Entries recorded before the key existed (id below `legacy_below`, `legacy_count` of them)
+    # keep their unkeyed salts; any other entry claiming them is a forgery.
+    legacy_below: int = 0
+    legacy_count: int = 0
+
+
+def parse_commitment_key(text: str) -> CommitmentKey:
+    lines = text.split()
+    try:
+        key = bytes.fromhex(lines[0])
+        legacy = dict(item.split("=", 1) for item in lines[1:])
+        below, count = int(legacy.get("legacy-below", 0)), int(legacy.get("legacy-count", 0))
+    except (IndexError, ValueError) as exc:
+        raise KeyFileError(f"malformed commitment key file: {exc}") from None
+    if len(key) != 32:
+        raise KeyFileError("malformed commitment key file: the key must be 32 bytes (64 hex digits)")
+    return CommitmentKey(key, below, count)
+
+
+_commitment_cache: tuple[object, CommitmentKey | None] = (None, None)
+
+
+def commitment_key() -> CommitmentKey:
+    """Read once per process and setting (never rotated: every entry's salts derive from it); this
+    runs for every ledgered change, so the cache is checked by identity alone."""
+    global _commitment_cache
+    path = settings.PORTAL_COMMITMENT_KEY_FILE
+    cached_path, cached = _commitment_cache
+    if path is cached_path and cached is not None:
+        return cached
+    cached = parse_commitment_key(read_key_file(Path(path)))
+    _commitment_cache = (path, cached)
+    return cached
+
+
+def create_commitment_key(path: Path, *, legacy_below: int = 0, legacy_count: int = 0) -> None:
+    text = secrets.token_hex(32)
+    if legacy_below:
+        text += f"\nlegacy-below={legacy_below}\nlegacy-count={legacy_count}"
+    write_secret_file(path, text + "\n")
+
+
+# -- verifier keys trusted from outside the database --------------------------------------------
+
+def retired_keys_path() -> Path:
+    """Where rotate_signing_key keeps the verifier keys it retired (public keys, one a line)."""
+    path = Path(settings.PORTAL_SIGNING_KEY_FILE)
+    return path.with_name(path.name + ".retired")
+
+
+def retire_verifier_key(verifier_key: str) -> None:
+    path = retired_keys_path()
+    known = path.read_text().split() if path.exists() else []
+    if verifier_key not in known:
+        write_secret_file(path, "".join(f"{key}\n" for key in [*known, verifier_key]))
+
+
+def trusted_verifier_keys(extra=()) -> list[str]:
+    """The verifier keys trusted from outside the database: LEDGER_TRUSTED_KEYS, `extra` (--key),
+    the public half of the signing key file and the keys rotate_signing_key retired. The keys
+    listed in the database are not among them: a key is trusted there only when a block signed by
+    a trusted key announced it (ledger.tlog.audit)."""
+    found = [*settings.LEDGER_TRUSTED_KEYS, *extra]
+    if Path(settings.PORTAL_SIGNING_KEY_FILE).exists():
+        found.append(signer().verifier_key)
+    if retired_keys_path().exists():
+        found += retired_keys_path().read_text().split()
+    return list(dict.fromkeys(found))
+

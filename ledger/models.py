@@ -372,3 +372,26 @@ class Alarm(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.origin}"
+
+
+class RestoreAcknowledgement(LedgeredModel):
+    """An operator's acknowledgement that the database's ledger is behind (or other than) the tree
+    this portal had signed, e.g. after restoring a backup: the lost head stays in the ledger."""
+
+    reason = models.TextField(_("reason"), max_length=2000)
+    signed_size = models.BigIntegerField(_("tree size signed before"))
+    signed_root = models.CharField(_("root signed before"), max_length=64)
+    database_size = models.BigIntegerField(_("tree size in the database"))
+    database_root = models.CharField(_("root in the database"), max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    ledger_fields = ("reason", "signed_size", "signed_root", "database_size", "database_root")
+    ledger_public_fields = ("signed_size", "signed_root", "database_size", "database_root")
+
+    class Meta:
+        db_table = "ledger_restore_acknowledgement"
+        verbose_name = _("restore acknowledgement")
+        verbose_name_plural = _("restore acknowledgements")
+
+    def __str__(self):
+        return f"restore from tree size {self.signed_size} to {self.database_size}"

@@ -17,6 +17,7 @@ from functools import cache
 from django.conf import settings
 from django.db import connections, models, transaction
 
+from ledger import keys
 from ledger.actor import current_action, current_actor
 from ledger.tlog import canonical
 from ledger.tlog.commitment import b64url, field_digest
@@ -36,8 +37,18 @@ class LedgerError(RuntimeError):
 
 
 def field_salt(seed: bytes, name: str) -> str:
-    """The salt of one field in one entry: keyed BLAKE2b of the name under the entry's private seed."""
+    """The salt of one field in one entry: keyed BLAKE2b of the name under the entry's salt key."""
     return b64url(hashlib.blake2b(name.encode(), key=seed, digest_size=16).digest())
+
+
+def salt_key(seed: bytes, entry_id: int | None = None) -> bytes:
+    """The key of an entry's field salts: its stored seed, keyed with the commitment key kept
+    outside the database, so whoever can only write the database cannot commit to a new value.
+    Entries from before the commitment key (by id, see keys.CommitmentKey) keep their seed as it is."""
+    commitment = keys.commitment_key()
+    if entry_id is not None and entry_id < commitment.legacy_below:
+        return seed
+    return hashlib.blake2b(seed, key=commitment.key, digest_size=32).digest()
 
 
 def _plain(value):
@@ -96,13 +107,14 @@ def ledger_value(obj, name: str):
     raise KeyError(f"{type(obj).__name__}.{name} is not a ledger field")
 
 
-def state_of(obj, seed: bytes) -> tuple[dict, dict]:
-    """The commitment (field -> salted digest) and the public-by-law fields in clear."""
+def state_of(obj, key: bytes) -> tuple[dict, dict]:
+    """The commitment (field -> salted digest) and the public-by-law fields in clear; `key` is the
+    entry's salt key (salt_key)."""
     state, public = {}, {}
     for step in _plan(type(obj)):
         name = step[0]
         value = _value(obj, *step)
-        state[name] = field_digest(field_salt(seed, name), name, value)
+        state[name] = field_digest(field_salt(key, name), name, value)
         if step[3]:
             public[name] = value
     return state, public
@@ -143,7 +155,7 @@ def entry_row(obj, op: str, changed, connection) -> tuple:
     now = dt.datetime.now(dt.UTC)
     time = entry_time(now)
     seed = os.urandom(16)
-    state, public = ({}, {}) if op == "delete" else state_of(obj, seed)
+    state, public = ({}, {}) if op == "delete" else state_of(obj, salt_key(seed))
     canonical.check(public, "$.public")  # the only part not built of strings here
     kind = type(obj)._meta.label_lower
     data = canonical.encode_checked({

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
-from ledger import keys
+from ledger import highwater, keys
 from ledger.models import (
     Alarm,
     Block,
@@ -19,6 +20,7 @@ from ledger.models import (
     LedgerState,
     Peer,
     PeerAnchor,
+    RestoreAcknowledgement,
     TreeNode,
     WitnessedCheckpoint,
 )
@@ -92,7 +94,7 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
     max_entries = max_entries or settings.LEDGER_SEAL_BATCH
     state, _ = LedgerState.objects.get_or_create(pk=1)
     state = LedgerState.objects.select_for_update().get(pk=1)
-    signer = ensure_signing_key_registered()  # a new key's entry goes in this very block
+    signer = ensure_signing_key_registered()  # the first key's entry goes in this very block
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, leaf_hash FROM {ENTRY_TABLE} WHERE leaf_index IS NULL ORDER BY id LIMIT %s",
@@ -101,6 +103,7 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
         rows = cursor.fetchall()
         if not rows:
             return None
+        highwater.refuse_if_restored()  # never extend a tree older than one already signed
         first = state.tree_size
         leaves = [bytes(leaf) for _, leaf in rows]
         _assign_indexes(cursor, [entry_id for entry_id, _ in rows], first)
@@ -130,6 +133,7 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
     LedgerState.objects.filter(pk=1).update(
         tree_size=size, root=root, height=height, block_hash=tblock.block_hash(header)
     )
+    transaction.on_commit(lambda: highwater.write_mark(size, root))
     return SealResult(height=height, first_index=first, count=len(leaves), tree_size=size)
 
 
@@ -143,12 +147,42 @@ def ledger_seal_all(*, max_entries: int | None = None, progress=None) -> list[Se
     return results
 
 
-@transaction.atomic
 def ledger_key_rotate() -> str:
-    """Writes a new signing key; the old verifier key stays listed so old blocks verify."""
-    verifier = keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
-    ensure_signing_key_registered()
-    return verifier
+    """Replaces the signing key. The new key is announced, and the old one retired, in entries
+    sealed under the old key, so that its signature vouches for the new one; the old verifier key
+    stays trusted (keys.retire_verifier_key) so old blocks verify. Not for use inside a transaction:
+    the key file changes once the announcement is committed."""
+    signer_key, verifier_key = tnote.generate_key(settings.PORTAL_ORIGIN)
+    key_hash = f"{tnote.Signer(signer_key).key_hash:08x}"
+    with transaction.atomic():
+        old = ensure_signing_key_registered()
+        LedgerKey.objects.filter(active=True).update(active=False)
+        LedgerKey.objects.create(verifier_key=verifier_key, key_hash=key_hash)
+        ledger_seal_all()
+    keys.retire_verifier_key(old.verifier_key)
+    keys.write_secret_file(settings.PORTAL_SIGNING_KEY_FILE, signer_key + "\n")
+    return verifier_key
+
+
+@transaction.atomic
+def ledger_restore_acknowledge(*, reason: str) -> RestoreAcknowledgement:
+    """Accepts a database whose tree is behind (or other than) the high-water mark: records both
+    heads in the ledger and lowers the mark to the database's head, so that sealing goes on."""
+    problem = highwater.restore_problem()
+    if not problem:
+        raise highwater.RestoreRefusal(
+            gettext("The database's ledger extends the high-water mark: nothing to acknowledge."))
+    try:
+        mark = highwater.read_mark()
+    except highwater.RestoreRefusal:
+        mark = None  # unreadable or unsigned: the acknowledgement records that nothing was known
+    size, root = highwater.database_head()
+    acknowledgement = RestoreAcknowledgement.objects.create(
+        reason=reason, signed_size=mark.size if mark else -1, signed_root=mark.root_hash.hex() if mark else "",
+        database_size=size, database_root=root.hex(),
+    )
+    transaction.on_commit(lambda: highwater.write_mark(size, root, force=True))
+    return acknowledgement
 
 
 @transaction.atomic

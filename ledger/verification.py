@@ -16,10 +16,11 @@ from contextlib import closing, contextmanager
 from django.conf import settings
 from django.db import connection
 
+from ledger import highwater, keys
 from ledger.apps import ledgered_models
-from ledger.models import Block, Checkpoint, Entry, LedgerKey, LedgerState, TreeNode
-from ledger.recorder import ENTRY_TABLE, state_of
-from ledger.tlog.audit import Auditor, Finding
+from ledger.models import Block, Checkpoint, Entry, LedgerState, TreeNode
+from ledger.recorder import ENTRY_TABLE, salt_key, state_of
+from ledger.tlog.audit import KEY_KIND, Auditor, Finding
 
 PAGE = 20_000
 
@@ -67,10 +68,6 @@ def block_dict(block: Block) -> dict:
         "tree_size": block.tree_size, "tree_root": bytes(block.tree_root), "time": block.time,
         "key_hash": block.key_hash, "signature": bytes(block.signature),
     }
-
-
-def verifier_keys(extra=()) -> list[str]:
-    return [*LedgerKey.objects.values_list("verifier_key", flat=True), *extra]
 
 
 class NodeCheck:
@@ -153,12 +150,12 @@ class NewestEntries:
         self.see(Entry.objects.filter(leaf_index__isnull=True).values_list("kind", "ref", "id"))
 
     def load(self, kind: str) -> dict[str, tuple[dict, bytes]]:
-        """ref -> (newest entry, its salt seed), read by primary key in pages."""
+        """ref -> (newest entry, its salt key), read by primary key in pages."""
         ids, loaded = list(self.ids[kind].values()), {}
         for start in range(0, len(ids), 2000):
-            rows = Entry.objects.filter(pk__in=ids[start:start + 2000]).values_list("ref", "data", "salt_seed")
-            for ref, data, seed in rows:
-                loaded[ref] = (json.loads(bytes(data)), bytes(seed))
+            rows = Entry.objects.filter(pk__in=ids[start:start + 2000]).values_list("ref", "data", "salt_seed", "id")
+            for ref, data, seed, entry_id in rows:
+                loaded[ref] = (json.loads(bytes(data)), salt_key(bytes(seed), entry_id))
         return loaded
 
 
@@ -187,17 +184,36 @@ def _record_finding(kind, obj, newest) -> list[Finding]:
     where = f"{kind} {obj.public_ref}"
     if newest is None:
         return [Finding("record-unledgered", where, "record has no ledger entry")]
-    entry, seed = newest
+    entry, key = newest
     if entry["op"] == "delete":
         return [Finding("record-deleted", where, "record exists but its newest entry deletes it")]
-    state, _public = state_of(obj, seed)
+    state, _public = state_of(obj, key)
     differ = sorted(name for name in state if entry["state"].get(name) != state[name])
     if differ:
         return [Finding(
             "record-state", where,
             f"current values of {', '.join(differ)} do not match the newest entry's commitment "
-            "(changed outside the ledger)")]
+            "(changed outside the ledger, or the entry was not written with the commitment key)")]
     return []
+
+
+def legacy_findings() -> list[Finding]:
+    """The entries from before the commitment key are exactly those there were when it was made:
+    one added among them would otherwise commit with a seed the database alone chooses."""
+    commitment = keys.commitment_key()
+    if not commitment.legacy_below:
+        return []
+    count = Entry.objects.filter(pk__lt=commitment.legacy_below).count()
+    if count == commitment.legacy_count:
+        return []
+    return [Finding("entry-legacy", f"entries below id {commitment.legacy_below}",
+                    f"{count} entries, but {commitment.legacy_count} existed when the commitment key "
+                    "was made: entries were added or removed among them")]
+
+
+def high_water_findings() -> list[Finding]:
+    problem = highwater.restore_problem()
+    return [Finding("high-water", str(settings.PORTAL_HIGH_WATER_FILE), problem)] if problem else []
 
 
 @contextmanager
@@ -218,19 +234,34 @@ def _add_sealed_entries(auditor: Auditor, newest: NewestEntries, progress: Calla
     for page in sealed_entry_pages("leaf_index, data, leaf_hash, kind, ref, id"):
         indexes, datas, leaf_hashes, kinds, refs, ids = zip(*page, strict=True)
         auditor.add_entries(indexes, [*map(bytes, datas)], [*map(bytes, leaf_hashes)])
+        auditor.add_key_candidates([i for i, kind in zip(indexes, kinds, strict=True) if kind == KEY_KIND])
         newest.see(zip(kinds, refs, ids, strict=True))
         count += len(page)
         if progress and count % 100_000 < len(page):
             progress(f"read {count} entries")
 
 
+class NoTrustedKey(RuntimeError):
+    pass
+
+
+def ledger_auditor(trusted_keys=(), **options) -> Auditor:
+    """An Auditor trusting only keys from outside the database (keys.trusted_verifier_keys)."""
+    trusted = keys.trusted_verifier_keys(trusted_keys)
+    if not trusted:
+        raise NoTrustedKey(
+            "No trusted verifier key: set LEDGER_TRUSTED_KEYS, pass --key, or provide the signing key "
+            f"file {settings.PORTAL_SIGNING_KEY_FILE}. The keys listed in the database are not trusted "
+            "by themselves.")
+    return Auditor(settings.PORTAL_ORIGIN, trusted, **options)
+
+
 def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True) -> list[Finding]:
+    """Every finding about the ledger; `keys` are trusted verifier keys besides the configured ones."""
     node_check = NodeCheck()
     blocks = list(Block.objects.order_by("height"))
     head = blocks[-1].tree_size if blocks else 0
-    auditor = Auditor(
-        settings.PORTAL_ORIGIN, verifier_keys(keys), tree_size=head, on_levels=node_check, progress=progress
-    )
+    auditor = ledger_auditor(keys, tree_size=head, on_levels=node_check, progress=progress)
     newest = NewestEntries(model._meta.label_lower for model in ledgered_models())
     with closing(auditor), _cyclic_gc_paused():  # closing: its worker processes stop even if reading fails
         _add_sealed_entries(auditor, newest, progress)
@@ -242,6 +273,8 @@ def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, rec
         findings = auditor.finish()
     findings += node_check.found
     findings += _state_findings(blocks)
+    findings += high_water_findings()
+    findings += legacy_findings()
     if records:
         findings += record_findings(newest, progress)
     return findings

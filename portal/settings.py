@@ -206,6 +206,16 @@ PORTAL_PSEUDONYM_KEY_FILE = Path(
 PORTAL_DATA_KEYS_FILE = Path(os.environ.get("PORTAL_DATA_KEYS_FILE", PORTAL_KEYS_DIR / "data.keys"))
 # Licence requests by national ID number, per department (a DRF rate: "60/hour", "5/minute").
 LICENCE_REQUEST_RATE = os.environ.get("LICENCE_REQUEST_RATE", "60/hour")
+# The entries' field salts derive from their stored seeds under this key, so the database alone
+# cannot forge a commitment.
+PORTAL_COMMITMENT_KEY_FILE = Path(
+    os.environ.get("PORTAL_COMMITMENT_KEY_FILE", PORTAL_KEYS_DIR / "commitment.key")
+)
+# The newest tree head this portal signed, outside the database: a restored old backup shows.
+PORTAL_HIGH_WATER_FILE = Path(os.environ.get("PORTAL_HIGH_WATER_FILE", PORTAL_KEYS_DIR / "high-water"))
+# Verifier keys trusted by verify_ledger and export_ledger besides the signing key file's own
+# (comma or white space separated); keys listed in the database are never trusted by themselves.
+LEDGER_TRUSTED_KEYS = os.environ.get("LEDGER_TRUSTED_KEYS", "").replace(",", " ").split()
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
 # Witnessing: this portal's cosigner key (not the log key), and how often checkpoints go to peers.

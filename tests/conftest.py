@@ -30,6 +30,8 @@ def _ensure_keys():
         crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
     if not settings.PORTAL_WITNESS_KEY_FILE.exists():
         keys.create_witness_key(settings.PORTAL_WITNESS_KEY_FILE, settings.PORTAL_ORIGIN)
+    if not settings.PORTAL_COMMITMENT_KEY_FILE.exists():
+        keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
 
 
 if _django_ready():
@@ -75,6 +77,21 @@ def clean_cache():
         from django.core.cache import cache
 
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def high_water_of_the_test(tmp_path, monkeypatch):
+    """Every test starts from an empty ledger, so each has a high-water mark of its own (processes
+    it starts too, through the environment)."""
+    if not _django_ready():
+        yield
+        return
+    from django.conf import settings
+
+    path = tmp_path / "high-water"
+    monkeypatch.setattr(settings, "PORTAL_HIGH_WATER_FILE", path)
+    monkeypatch.setenv("PORTAL_HIGH_WATER_FILE", str(path))
+    yield
 
 
 @pytest.fixture(autouse=True)

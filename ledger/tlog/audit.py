@@ -12,6 +12,12 @@ then, in any order:
     {"type":"checkpoint","note":"...full signed note..."}
 B64 is standard base64 with padding. The Django `verify_ledger` command feeds the same
 Auditor from the database.
+
+Trust: the --key keys are the only ones trusted from the start. Another key is trusted from the
+block after the one that announced it: an entry of kind "ledger.ledgerkey" (op create or update,
+`public.verifier_key`, `public.active` true) sealed in a block signed by an already trusted key;
+an entry with `public.active` false retires that key for the blocks after its own. Blocks and
+checkpoints signed by any other key are findings, whatever keys the export itself lists.
 """
 from __future__ import annotations
 
@@ -44,6 +50,8 @@ from .merkle import HASH_SIZE, CompactRange, NodeCallback, root_from_levels, roo
 from .note import NoteError, Verifier, open_note
 
 EXPORT_FORMAT = "gongxin-ledger-export"
+KEY_KIND = "ledger.ledgerkey"  # the entries that announce (and retire) signing keys
+KEY_KIND_MARK = b'"kind":"ledger.ledgerkey"'
 EXPORT_VERSION = 1
 PROGRESS_EVERY = 100_000
 _CHUNK = 8192
@@ -132,8 +140,8 @@ KINDS = (
     "block-batch-root",  # batch_root != MTH of the block's own leaves
     "block-tree-root",  # tree_root != MTH of the first tree_size leaves
     "block-chain",  # prev_hash != hash of the previous block's header
-    "block-signature",  # signature bad, or by no given key
-    "checkpoint-signature",  # no given key verifies the note, or a bad signature by one
+    "block-signature",  # signature bad, or by a key neither given nor announced by a trusted block
+    "checkpoint-signature",  # no trusted key verifies the note, or a bad signature by one
     "checkpoint-format",  # the note text is no C2SP checkpoint
     "checkpoint-origin",  # the checkpoint is of another log
     "checkpoint-size",  # size beyond the known entries
@@ -252,6 +260,11 @@ class Auditor:
         self._blocks: list[_Block] = []
         self._notes: list[str] = []
         self._checks = _CanonicalChecks(self._data if check_canonical else [], workers)
+        self._sorted_data: list[bytes] = self._data
+        # After finish(): every key trusted for some blocks (the given ones and the announced ones).
+        self.trusted: list[Verifier] = list(self.verifiers)
+        self._ever_trusted: list[Verifier] = []
+        self._key_candidates: list[int] | None = None
 
     # -- input ------------------------------------------------------------------------------
 
@@ -323,6 +336,14 @@ class Auditor:
                    block["time"], key_hash, signature)
         )
 
+    def add_key_candidates(self, indexes: Iterable[int]) -> None:
+        """Says which entries may announce keys (a database's kind column knows): only those are
+        read for announcements, instead of searching every entry. A wrong hint can only hide an
+        announcement, never make one: each is still read from the entry's own bytes."""
+        if self._key_candidates is None:
+            self._key_candidates = []
+        self._key_candidates.extend(indexes)
+
     def add_checkpoint(self, note: str) -> None:
         self._notes.append(note)
 
@@ -378,6 +399,7 @@ class Auditor:
             idx = [idx[p] for p in keep]
             data = [data[p] for p in keep]
             stored = [stored[p] for p in keep]
+        self._sorted_data = data
         known = idx[-1] + 1 if idx else 0
         # Entries a block claims must exist even when the export's header undercounts them.
         sealed = max((b.tree_size for b in self._blocks), default=0)
@@ -449,6 +471,8 @@ class Auditor:
                 continue
             by_height[b.height] = (b, header)
         heights = sorted(by_height)
+        trusted = {v.verifier_key: v for v in self.verifiers}
+        announced = self._announcements(prefix)
         expected = FIRST_HEIGHT
         for h in heights:
             if h > expected:
@@ -458,15 +482,19 @@ class Auditor:
         for h in heights:
             b, header = by_height[h]
             where = f"block {h}"
-            keys = [v for v in self.verifiers if v.key_hash == b.key_hash]
+            keys = [v for v in trusted.values() if v.key_hash == b.key_hash]
+            signed = False
             if not keys:
                 findings.append(Finding(
                     "block-signature", where,
-                    f"key {b.key_hash:08x} is none of the given keys"))
+                    f"key {b.key_hash:08x} is not trusted: it is none of the given keys, and no "
+                    "block signed by a trusted key announced it"))
             elif not any(verify_block(header, b.signature, v) for v in keys):
                 findings.append(Finding(
                     "block-signature", where,
                     f"signature does not verify with key {b.key_hash:08x}"))
+            else:
+                signed = True
             prev = by_height.get(h - 1)
             if h == FIRST_HEIGHT:
                 if b.prev_hash != GENESIS_PREV_HASH:
@@ -501,8 +529,11 @@ class Auditor:
                         "block-batch-root", where,
                         f"batch_root {b.batch_root.hex()} is not the root {got.hex()} of entries "
                         f"{b.first_index}..{end - 1}"))
+                elif signed:  # the trusted signature covers these very entries
+                    self._follow_announcements(trusted, announced, b.first_index, end)
                 sizes.add(b.tree_size)
                 self._tree_checks.append((where, b.tree_size, b.tree_root))
+        self.trusted = list({v.verifier_key: v for v in (*self.verifiers, *self._ever_trusted)}.values())
         sealed = max((by_height[h][0].tree_size for h in heights), default=0)
         if self.tree_size is not None and sealed < self.tree_size:
             findings.append(Finding(
@@ -510,12 +541,50 @@ class Auditor:
                 f"the export's tree size is {self.tree_size} but the blocks end at {sealed}"))
         return sizes
 
+    def _announcements(self, prefix: int) -> list[tuple[int, str, bool]]:
+        """(index, verifier key, active) of each key entry among the first `prefix` entries."""
+        found = []
+        data_of = self._sorted_data
+        if self._key_candidates is None:
+            candidates = (i for i in range(prefix) if KEY_KIND_MARK in data_of[i])  # cheaper than parsing
+        else:
+            candidates = sorted(i for i in set(self._key_candidates) if i < prefix)
+        for index in candidates:
+            data = data_of[index]
+            try:
+                entry = json.loads(data)
+                public = entry["public"]
+                if entry["kind"] == KEY_KIND and entry["op"] in ("create", "update"):
+                    found.append((index, public["verifier_key"], public.get("active") is not False))
+            except (ValueError, KeyError, TypeError):
+                continue  # a malformed entry announces nothing (and is a finding of its own)
+        return found
+
+    def _follow_announcements(
+        self, trusted: dict[str, Verifier], announced: list[tuple[int, str, bool]], first: int, end: int
+    ) -> None:
+        """Applies the key entries of a block whose trusted signature covers entries first..end-1."""
+        lo = bisect.bisect_left(announced, first, key=lambda a: a[0])
+        for index, key, active in announced[lo:]:
+            if index >= end:
+                break
+            if not active:
+                trusted.pop(key, None)
+            elif key not in trusted:
+                try:
+                    trusted[key] = Verifier(key)
+                except NoteError:
+                    continue
+                self._ever_trusted.append(trusted[key])
+
     def _open_checkpoints(self, findings: list[Finding]) -> list[tuple[str, Any]]:
         opened = []
+        # Retired keys still verify the checkpoints they signed while trusted.
+        verifiers = list({v.verifier_key: v for v in (*self.verifiers, *self._ever_trusted)}.values())
         for n, note in enumerate(self._notes, 1):
             where = f"checkpoint {n}"
             try:
-                text, _names = open_note(note, self.verifiers)
+                text, _names = open_note(note, verifiers)
             except NoteError as exc:
                 findings.append(Finding("checkpoint-signature", where, str(exc)))
                 continue

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from ledger.actor import NoActorError, acting_as, ledger_action
 from ledger.models import Entry, LedgerRefusal
-from ledger.recorder import LedgerError, field_salt, ledger_value
+from ledger.recorder import LedgerError, field_salt, ledger_value, salt_key
 from ledger.tlog.commitment import field_digest
 from ledger.tlog.merkle import leaf_hash
 from tests.ledgerapp.models import BenchLedgered, BenchPlain, Child, Office, Record, Tag
@@ -39,7 +39,7 @@ def test_create_writes_one_entry_with_commitment_and_public_fields():
     assert bytes(row.leaf_hash) == leaf_hash(bytes(row.data))
     assert "王小明" not in bytes(row.data).decode() and "110101" not in bytes(row.data).decode()
     # The commitment opens with the private salt: selective disclosure of one field.
-    salt = field_salt(bytes(row.salt_seed), "secret")
+    salt = field_salt(salt_key(bytes(row.salt_seed), row.pk), "secret")
     assert entry["state"]["secret"] == field_digest(salt, "secret", "王小明 110101199003076543")
 
 
@@ -76,7 +76,8 @@ def test_queryset_update_writes_one_entry_per_changed_record():
     assert len(entries_of(c)) == 1
     # The commitment is to the state after the update.
     row = Entry.objects.filter(ref=a.public_ref).order_by("-id").first()
-    assert last_entry(a)["state"]["amount"] == field_digest(field_salt(bytes(row.salt_seed), "amount"), "amount", 7)
+    salt = field_salt(salt_key(bytes(row.salt_seed), row.pk), "amount")
+    assert last_entry(a)["state"]["amount"] == field_digest(salt, "amount", 7)
     Record.objects.filter(pk=c.pk).update(note="not ledgered")
     assert len(entries_of(c)) == 1
 
@@ -211,7 +212,7 @@ def test_deleting_a_tag_records_a_change_of_every_record_that_held_it():
     Tag.objects.filter(pk=tag.pk).delete()
     for record in holders:
         assert last_entry(record)["changed"] == ["tags"]
+        row = Entry.objects.filter(ref=record.public_ref).latest("id")
         assert last_entry(record)["state"]["tags"] == field_digest(
-            field_salt(bytes(Entry.objects.filter(ref=record.public_ref).latest("id").salt_seed), "tags"),
-            "tags", [kept.pk])
+            field_salt(salt_key(bytes(row.salt_seed), row.pk), "tags"), "tags", [kept.pk])
     assert len(entries_of(bystander)) == 1

@@ -102,24 +102,23 @@ def test_unsealed_sizes_are_refused():
         selectors.inclusion_proof(0, 2)
 
 
-def test_key_rotation_keeps_old_blocks_verifiable(tmp_path):
+def test_key_rotation_keeps_old_blocks_verifiable(tmp_path, settings):
+    settings.PORTAL_SIGNING_KEY_FILE = tmp_path / "signing.key"  # a key of this test's own
+    keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
     make_records(2)
     services.ledger_seal()
     old_verifier = keys.signer().verifier_key
-    settings_file = settings.PORTAL_SIGNING_KEY_FILE
-    backup = settings_file.read_text()
-    try:
-        new_verifier = services.ledger_key_rotate()
-        assert new_verifier != old_verifier
-        make_records(2)
-        services.ledger_seal()
-        first, second = Block.objects.order_by("height")
-        assert tblock.verify_block(bytes(first.header), bytes(first.signature), note.Verifier(old_verifier))
-        assert tblock.verify_block(bytes(second.header), bytes(second.signature), note.Verifier(new_verifier))
-        assert set(LedgerKey.objects.values_list("verifier_key", flat=True)) == {old_verifier, new_verifier}
-        assert LedgerKey.objects.get(verifier_key=new_verifier).active
-    finally:
-        keys.write_secret_file(settings_file, backup)
+    new_verifier = services.ledger_key_rotate()
+    assert new_verifier != old_verifier and keys.signer().verifier_key == new_verifier
+    make_records(2)
+    services.ledger_seal()
+    # The announcement of the new key is sealed under the old one, then the new key signs.
+    first, announcement, after = Block.objects.order_by("height")
+    for block, verifier in ((first, old_verifier), (announcement, old_verifier), (after, new_verifier)):
+        assert tblock.verify_block(bytes(block.header), bytes(block.signature), note.Verifier(verifier))
+    assert set(LedgerKey.objects.values_list("verifier_key", flat=True)) == {old_verifier, new_verifier}
+    assert LedgerKey.objects.get(verifier_key=new_verifier).active
+    assert not LedgerKey.objects.get(verifier_key=old_verifier).active
 
 
 def test_disclosed_fields_verify_against_the_sealed_entry_and_tampering_fails():

@@ -24,7 +24,7 @@ def test_every_records_state_matches_its_newest_ledger_commitment():
     import json
 
     from ledger.models import Entry
-    from ledger.recorder import state_of
+    from ledger.recorder import salt_key, state_of
     from licenses.models import Authorisation, Department, LicenceType, Share, UsageRecord
 
     with transaction.atomic():
@@ -33,7 +33,7 @@ def test_every_records_state_matches_its_newest_ledger_commitment():
     for model in (Department, LicenceType, Licence, Share, Authorisation, UsageRecord):
         for obj in model.objects.all():
             entry = Entry.objects.filter(ref=obj.public_ref).order_by("-id").first()
-            state, public = state_of(obj, bytes(entry.salt_seed))
+            state, public = state_of(obj, salt_key(bytes(entry.salt_seed), entry.pk))
             data = json.loads(bytes(entry.data))
             assert (state, public) == (data["state"], data["public"]), (model, obj.public_ref)
             checked += 1

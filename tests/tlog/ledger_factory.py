@@ -40,8 +40,10 @@ def build_export(
     block_size: int = 7,
     checkpoint_every: int = 2,
     datas: list[bytes] | None = None,
+    signer_at=None,
 ) -> Iterator[dict]:
-    """Yields the export's JSON objects: header, entries, blocks, checkpoints (all clean)."""
+    """Yields the export's JSON objects: header, entries, blocks, checkpoints (all clean);
+    `signer_at(height)`, if given, says which key signs each block and its checkpoint."""
     if datas is None:
         datas = [entry_data(i) for i in range(n)]
     leaves = [leaf_hash(d) for d in datas]
@@ -52,6 +54,7 @@ def build_export(
     prev = GENESIS_PREV_HASH
     height = 0
     for first in range(0, n, block_size):
+        signer = signer_at(height) if signer_at else signer
         count = min(block_size, n - first)
         compact.extend(leaves[first : first + count])
         fields = dict(

@@ -18,7 +18,7 @@ from ledger.tlog.checkpoint import Checkpoint, sign_checkpoint
 from ledger.tlog.merkle import leaf_hash, root_hash
 from ledger.tlog.note import Signer, generate_key
 
-from .ledger_factory import ORIGIN, b64, build_export, write_export
+from .ledger_factory import ORIGIN, b64, build_export, entry_data, write_export
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 40
@@ -240,6 +240,40 @@ def test_key_rotation(tmp_path: Path) -> None:
     assert run_cli(tmp_path, objs, new_vkey, VKEY, VKEY)[:2] == (0, [])
     code, out, _ = run_cli(tmp_path, objs, new_vkey)
     assert code == 1 and "block-signature" in kinds(out)
+
+
+def key_entry(verifier_key: str, active: bool = True) -> bytes:
+    """The entry a Gongxin portal writes when it registers (or retires) a signing key."""
+    return canonical_json({"v": 1, "kind": "ledger.ledgerkey", "ref": "k" * 26, "op": "create",
+                           "public": {"verifier_key": verifier_key, "active": active}, "state": {}})
+
+
+@pytest.mark.parametrize("announced_in", [1, 2])
+def test_a_new_key_is_trusted_only_after_a_trusted_block_announced_it(tmp_path: Path, announced_in: int) -> None:
+    new_skey, new_vkey = generate_key(ORIGIN)
+    datas = [entry_data(i) for i in range(N)]
+    datas[7 * announced_in + 3] = key_entry(new_vkey)  # in block `announced_in` (7 entries a block)
+    objs = list(build_export(N, SIGNER, block_size=7, datas=datas,
+                             signer_at=lambda h: SIGNER if h < 2 else Signer(new_skey)))
+    code, out, _ = run_cli(tmp_path, objs, VKEY)
+    if announced_in == 1:  # announced in a block the old key signed: followed
+        assert (code, out) == (0, [])
+    else:  # announced in the new key's own block: not trusted, from there on
+        assert code == 1
+        assert out[0] == (f"block-signature at block 2: key {Signer(new_skey).key_hash:08x} is not trusted: it is "
+                          "none of the given keys, and no block signed by a trusted key announced it")
+        assert kinds(out) == {"block-signature", "checkpoint-signature"}
+
+
+def test_a_retired_key_signs_no_later_block(tmp_path: Path) -> None:
+    new_skey, new_vkey = generate_key(ORIGIN)
+    datas = [entry_data(i) for i in range(N)]
+    datas[8], datas[9] = key_entry(VKEY, active=False), key_entry(new_vkey)  # block 1 retires the old key
+    objs = list(build_export(N, SIGNER, block_size=7, datas=datas,
+                             signer_at=lambda h: Signer(new_skey) if h in (2, 3) else SIGNER))
+    code, out, _ = run_cli(tmp_path, objs, VKEY)
+    assert code == 1 and {line.split(":")[0] for line in out if line.startswith("block")} == {
+        "block-signature at block 4", "block-signature at block 5"}
 
 
 def test_bad_export_lines(tmp_path: Path) -> None:

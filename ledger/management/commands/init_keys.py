@@ -1,12 +1,29 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from ledger import keys
+from ledger.recorder import ENTRY_TABLE
 from portal import crypto
 
 
+def existing_entries() -> tuple[int, int]:
+    """(highest entry id + 1, number of entries) already in the database: their salts stay unkeyed."""
+    try:
+        if ENTRY_TABLE not in connection.introspection.table_names():
+            return 0, 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id), COUNT(*) FROM {ENTRY_TABLE}")
+            highest, count = cursor.fetchone()
+    except DatabaseError as exc:
+        raise CommandError(
+            f"Cannot read the database to find the entries made before the commitment key ({exc}). "
+            "Check DATABASE_URL and run init_keys again.") from None
+    return (highest + 1 if highest is not None else 0), count
+
+
 class Command(BaseCommand):
-    help = "Creates the signing, witness, pseudonym and data keys (mode 0600) that do not exist yet."
+    help = "Creates the signing, witness, pseudonym, commitment and data keys (mode 0600) that do not exist yet."
     requires_system_checks = []  # the checks would refuse to run until the keys exist
 
     def handle(self, *args, **options):
@@ -31,7 +48,21 @@ class Command(BaseCommand):
             else:
                 create(path)
                 self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
+        self.commitment_key()
         self.stdout.write(f"Verifier key (publish it; auditors and peers need it):\n{keys.signer().verifier_key}")
         # One line each, for scripts that configure peers (`peers add --log-key … --witness-key …`).
         self.stdout.write(f"log key: {keys.signer().verifier_key}")
         self.stdout.write(f"witness key: {keys.witness_signer().verifier_key}")
+
+    def commitment_key(self):
+        path = settings.PORTAL_COMMITMENT_KEY_FILE
+        if path.exists():
+            self.stdout.write(f"Key exists: {path}")
+            return
+        below, count = existing_entries()
+        keys.create_commitment_key(path, legacy_below=below, legacy_count=count)
+        self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
+        if count:
+            self.stdout.write(
+                f"The {count} entries already in the database (ids below {below}) keep their unkeyed "
+                "salts; verify_ledger checks that no entry is added among them.")

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from ledger import services
+from ledger import highwater, services
 
 
 class Command(BaseCommand):
@@ -16,6 +16,9 @@ class Command(BaseCommand):
                 f"{result.first_index + result.count - 1}, tree size {result.tree_size}"
             )
 
-        results = services.ledger_seal_all(max_entries=batch, progress=progress)
+        try:
+            results = services.ledger_seal_all(max_entries=batch, progress=progress)
+        except highwater.RestoreRefusal as exc:
+            raise CommandError(str(exc)) from None
         total = sum(result.count for result in results)
         self.stdout.write(self.style.SUCCESS(f"Sealed {total} entries in {len(results)} blocks."))

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.verification import verify_ledger
+from ledger.verification import NoTrustedKey, verify_ledger
 
 
 class Command(BaseCommand):
@@ -10,9 +10,11 @@ class Command(BaseCommand):
         "Re-derives the ledger: leaf hashes, tree, block signatures and chain, checkpoints, "
         "stored proof nodes, and every ledgered record against its newest entry."
     )
+    requires_system_checks = []  # a restored database is a finding here, not a reason not to look
 
     def add_arguments(self, parser):
-        parser.add_argument("--key", action="append", default=[], help="another trusted verifier key")
+        parser.add_argument("--key", action="append", default=[], help=(
+            "a trusted verifier key (besides LEDGER_TRUSTED_KEYS and the signing key file's); repeatable"))
         parser.add_argument("--no-records", action="store_true", help="skip the record-state check")
 
     def handle(self, *args, key, no_records, **options):
@@ -21,7 +23,10 @@ class Command(BaseCommand):
         def progress(message):
             self.stderr.write(f"[{time.monotonic() - started:6.1f}s] {message}")
 
-        findings = verify_ledger(keys=key, progress=progress, records=not no_records)
+        try:
+            findings = verify_ledger(keys=key, progress=progress, records=not no_records)
+        except (NoTrustedKey, ValueError) as exc:  # ValueError: a malformed --key
+            raise CommandError(str(exc)) from None
         for finding in findings:
             self.stdout.write(str(finding))
         if findings:
