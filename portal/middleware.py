@@ -1,5 +1,9 @@
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from portal.parsers import json_text_problem
 
 
 class ContentSecurityPolicyMiddleware:
@@ -15,10 +19,16 @@ class ContentSecurityPolicyMiddleware:
 
 
 class MalformedRequestMiddleware:
-    """Answers 400 for NUL characters in the path, query, cookies or form fields, before any view sees them.
+    """Answers 400, before any view sees it, for input that no legitimate request carries and that
+    would otherwise fail deep inside (a server error at the database):
 
-    No legitimate input carries them, and PostgreSQL refuses them in text (a server error at the query).
+    - NUL characters in the path, query, cookies or form fields (PostgreSQL refuses them in text);
+    - whole numbers past 64 bits as a path segment, query value or form field (SQLite cannot bind them);
+    - query values longer than MAX_QUERY_VALUE characters (SQLite refuses such LIKE patterns);
+    - form fields holding JSON nested deeper than 32 levels, or with NUL or unpaired surrogates in strings.
     """
+
+    MAX_QUERY_VALUE = 1000
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,18 +41,46 @@ class MalformedRequestMiddleware:
             return error_response(request, 400, problem)
         return self.get_response(request)
 
-    @staticmethod
-    def problem(request) -> str | None:
-        if "\x00" in request.path or _has_nul(request.GET) or any(
-                "\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
+    def problem(self, request) -> str | None:
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.COOKIES.items()):
             return _("The address contains a NUL character.")
-        if request.method == "POST" and request.content_type in _FORM_TYPES and _has_nul(request.POST):
-            return _("A form field contains a NUL character.")
-        return None
+        if any(_past_64_bits(segment) for segment in request.path.split("/")):
+            return _("The address holds a number past 64 bits.")
+        query = list(_values(request.GET))
+        if any(len(value) > self.MAX_QUERY_VALUE for value in query):
+            return _("A query parameter is longer than %(max)d characters.") % {"max": self.MAX_QUERY_VALUE}
+        problem = _field_problem(query)
+        if problem is None and request.method == "POST" and request.content_type in _FORM_TYPES:
+            problem = _field_problem(list(_values(request.POST)))
+        return problem
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_INTEGER = re.compile(r"[+-]?[0-9]{19,}")
+_INT64 = range(-(2**63), 2**63)
 
 
-def _has_nul(query) -> bool:
-    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists())
+def _values(query):
+    for key, values in query.lists():
+        yield key
+        yield from values
+
+
+def _past_64_bits(value: str) -> bool:
+    value = value.strip()
+    if not _INTEGER.fullmatch(value):
+        return False
+    # int() of thousands of digits is slow (and refused past 4300): anything over 19 digits is too large.
+    return len(value.lstrip("+-").lstrip("0")) > 19 or int(value) not in _INT64
+
+
+def _field_problem(values: list[str]) -> str | None:
+    for value in values:
+        if "\x00" in value:
+            return _("A parameter or form field contains a NUL character.")
+        if _past_64_bits(value):
+            return _("A number is past 64 bits: %(value).30s…") % {"value": value.strip()}
+        problem = json_text_problem(value)
+        if problem:
+            return problem
+    return None

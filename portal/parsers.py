@@ -38,9 +38,29 @@ class JSONParser(parsers.JSONParser):
             data = json.loads(text)
         except ValueError as exc:
             raise ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
-        if _has_nul(data):
-            raise ParseError(_("The JSON contains a NUL character."))
+        if has_bad_text(data):
+            raise ParseError(BAD_TEXT)
         return data
+
+
+BAD_TEXT = _("The JSON contains a NUL character or an unpaired surrogate (\\ud800-\\udfff).")
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def json_text_problem(text: str) -> str | None:
+    """Why a form field's JSON text would fail past the form (deep nesting, NUL, surrogates), if it is JSON."""
+    if text.lstrip()[:1] not in ("[", "{", '"'):
+        return None
+    if _depth(text) > MAX_DEPTH:
+        return _("The JSON is nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH}
+    if "\\u" in text:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None  # the form field says what is wrong with it
+        if has_bad_text(data):
+            return BAD_TEXT
+    return None
 
 
 def _depth(text: str) -> int:
@@ -51,11 +71,12 @@ def _depth(text: str) -> int:
     return deepest
 
 
-def _has_nul(data) -> bool:
+def has_bad_text(data) -> bool:
+    """NUL (PostgreSQL refuses it in text and jsonb) or a lone surrogate (no database can encode it)."""
     pending = [data]
     while pending:
         value = pending.pop()
-        if isinstance(value, str) and "\x00" in value:
+        if isinstance(value, str) and _BAD_CHARS.search(value):
             return True
         if isinstance(value, dict):
             pending.extend(value.keys())
