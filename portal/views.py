@@ -1,3 +1,4 @@
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -30,6 +31,10 @@ def error_response(request, status: int, detail: str | None = None) -> HttpRespo
 
 
 def bad_request(request, exception):
+    if isinstance(exception, RequestDataTooBig):  # past DATA_UPLOAD_MAX_MEMORY_SIZE
+        response = error_response(request, 400, _("The request body is too large."))
+        response.status_code = 413
+        return response
     return error_response(request, 400)
 
 
