@@ -87,6 +87,31 @@ def test_admin_answers_hostile_input_without_a_server_error(fuzz_world, role):
     assert not probe.errors, "\n".join(probe.errors)
 
 
+def _admin_models():
+    for model in admin.site._registry:
+        marks = []
+        if model._meta.label == "land_registry.Registration":
+            # RegistrationForm.__init__ calls clerk_offices(None): the land_registry branch (issue 10) fixes it.
+            marks = [pytest.mark.xfail(strict=True, reason="registration change page: server error, fixed elsewhere")]
+        yield pytest.param(model, id=model._meta.label, marks=marks)
+
+
+@pytest.mark.parametrize("model", list(_admin_models()))
+def test_every_admin_change_page_opens_for_a_superuser(fuzz_world, model):
+    from django.contrib.auth.models import Group
+
+    from ledger.services import ledger_seal
+
+    Group.objects.create(name="fuzz")
+    ledger_seal()  # a block, and the signing key's row
+    probe = Probe(fuzz_world["superuser"])
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    for url in (reverse(f"{name}_change", args=[obj.pk]), reverse(f"{name}_history", args=[obj.pk])):
+        assert probe.send("get", url).status_code == 200, probe.errors
+
+
 def _site_routes(resolver=None, prefix=""):
     """Every non-admin URL pattern as (route, parameter names)."""
     for pattern in (resolver or get_resolver()).url_patterns:
