@@ -132,3 +132,20 @@ def test_the_schema_documents_the_json_errors():
     operation = schema["paths"]["/api/ledger/entries/{index}"]["get"]
     assert {"200", "400", "404", "429"} <= set(operation["responses"])
     assert schema["paths"]["/api/ledger/entries/{index}"]["get"]["parameters"][0]["schema"]["maximum"] < 2**63
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("max_views", [2**70, 2**63, 2**31, -1, 0])
+def test_a_share_with_a_view_limit_past_64_bits_is_refused(fuzz_world, max_views):
+    from django.utils import timezone
+
+    from licenses import selectors
+
+    licence = selectors.licences_of(fuzz_world["citizen"]).first()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(fuzz_world["citizen"])
+    body = {"licence": licence.public_ref, "fields": [], "purpose": "rent",
+            "expires_at": (timezone.now() + timezone.timedelta(days=3)).isoformat(), "max_views": max_views}
+    response = client.post("/api/licences/shares/create", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "max_views" in response.json()
