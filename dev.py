@@ -44,9 +44,23 @@ def manage(*args, env=None):
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True, env=env)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def debug_for(address: str) -> str:
+    """DEBUG for runserver at address: debug pages (tracebacks, settings) only where only this machine sees them."""
+    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else "127.0.0.1"
+    if host in LOOPBACK:
+        return os.environ.get("DEBUG", "1")
+    if os.environ.get("DEBUG", "0") not in ("", "0"):
+        step(f"DEBUG stays off: {host} is reachable from other machines, which must never see debug pages")
+    return "0"
+
+
 def run(extra):
     ensure_env("requirements.txt")
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+    address = extra[0] if extra else "127.0.0.1:8000"
+    env = {**os.environ, "DEBUG": debug_for(address)}
     for folder in ("", "keys", "media"):  # database, uploads, keys: the owner's only
         path = ROOT / "var" / folder
         path.mkdir(mode=0o700, exist_ok=True)
@@ -58,7 +72,6 @@ def run(extra):
     step("loading demo data")
     manage("seed_demo", env=env)
     manage("seal", env=env)
-    address = extra[0] if extra else "127.0.0.1:8000"
     step(f"starting the Celery worker with beat, and the portal at http://{address}/")
     worker = subprocess.Popen(
         [BIN / "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",

@@ -24,10 +24,10 @@ class RightOutput(serializers.Serializer):
     holder_kind = serializers.CharField(source="holder.kind")
     share = serializers.CharField(source="share_display")
     legal_date = serializers.DateField()
-    ended_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
     active = serializers.BooleanField()
     registration = serializers.CharField(source="registration.public_ref")
-    corrects = serializers.CharField(source="corrects.public_ref", default=None)
+    corrects = serializers.CharField(source="corrects.public_ref", default=None, allow_null=True)
 
 
 class ParcelOutput(serializers.Serializer):
@@ -88,8 +88,13 @@ class EventOutput(serializers.Serializer):
     inclusion_proof = serializers.CharField(source="ledger.proof_url", default="")
 
 
+class TimelineOutput(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    events = EventOutput(many=True)
+
+
 class ParcelTimelineApi(PublicView):
-    @extend_schema(responses=EventOutput(many=True))
+    @extend_schema(responses=TimelineOutput)
     def get(self, request, ref: str):
         parcel = get_object_or_404(Parcel, public_ref=ref)
         return Response({
@@ -108,7 +113,7 @@ class ParcelFollowApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=FollowOutput)
+    @extend_schema(request=None, responses={201: FollowOutput})
     def post(self, request, ref: str):
         parcel = get_object_or_404(Parcel, public_ref=ref)
         services.parcel_follow(user=request.user, parcel=parcel)

@@ -11,6 +11,9 @@ from ledger import selectors
 from ledger.models import Alarm
 from ledger.tlog import witness as twitness
 
+# Tree sizes and indexes are 64-bit in the database; larger numbers are refused as input (400).
+MAX_INDEX = 2**63 - 1
+
 
 def b64(value: bytes) -> str:
     return base64.b64encode(bytes(value)).decode()
@@ -47,8 +50,8 @@ class EntryView(PublicLedgerView):
 
 
 class InclusionInput(serializers.Serializer):
-    index = serializers.IntegerField(min_value=0)
-    size = serializers.IntegerField(min_value=1)
+    index = serializers.IntegerField(min_value=0, max_value=MAX_INDEX)
+    size = serializers.IntegerField(min_value=1, max_value=MAX_INDEX)
 
 
 class InclusionOutput(serializers.Serializer):
@@ -70,8 +73,8 @@ class InclusionProofView(PublicLedgerView):
 
 
 class ConsistencyInput(serializers.Serializer):
-    old = serializers.IntegerField(min_value=1)
-    new = serializers.IntegerField(min_value=1)
+    old = serializers.IntegerField(min_value=1, max_value=MAX_INDEX)
+    new = serializers.IntegerField(min_value=1, max_value=MAX_INDEX)
 
 
 class ConsistencyOutput(serializers.Serializer):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import portal.converters  # noqa: F401  (registers the "index" path converter)
 from ledger import api, views
 
 app_name = "ledger"
@@ -9,10 +10,10 @@ urlpatterns = [
     path("ledger/witness/key", views.witness_key, name="witness-key"),
     path("ledger/witness/add-checkpoint", views.witness_add_checkpoint, name="witness-add-checkpoint"),
     path("ledger/witness/<str:origin_hash>/checkpoint", views.witnessed_checkpoint, name="witnessed-checkpoint"),
-    path("api/ledger/entries/<int:index>", api.EntryView.as_view(), name="api-entry"),
+    path("api/ledger/entries/<index:index>", api.EntryView.as_view(), name="api-entry"),
     path("api/ledger/proofs/inclusion", api.InclusionProofView.as_view(), name="api-inclusion"),
     path("api/ledger/proofs/consistency", api.ConsistencyProofView.as_view(), name="api-consistency"),
-    path("api/ledger/blocks/<int:height>", api.BlockView.as_view(), name="api-block"),
+    path("api/ledger/blocks/<index:height>", api.BlockView.as_view(), name="api-block"),
     path("api/ledger/anchoring", api.AnchoringView.as_view(), name="api-anchoring"),
     path("api/ledger/alarms", api.AlarmsView.as_view(), name="api-alarms"),
     path("api/ledger/witnessed", api.WitnessedView.as_view(), name="api-witnessed"),

@@ -133,7 +133,8 @@ class ShareCreateApi(LicenceApi):
         licence = serializers.CharField(help_text="the licence's reference")
         fields = serializers.ListField(child=serializers.CharField(), allow_empty=True)
         expires_at = serializers.DateTimeField(help_text="at most 90 days from now")
-        max_views = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        # The column is a PositiveIntegerField: 32 bits on PostgreSQL.
+        max_views = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False, allow_null=True)
         purpose = serializers.CharField(max_length=200)
 
     @extend_schema(request=ShareCreateInput, responses={201: ShareOutput})

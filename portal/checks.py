@@ -4,6 +4,8 @@ from django.core import checks
 
 from ledger.keys import key_file_problem
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "testserver"}
+
 
 @checks.register(checks.Tags.security)
 def check_settings(app_configs=None, **kwargs):
@@ -18,6 +20,12 @@ def check_settings(app_configs=None, **kwargs):
         errors.append(checks.Warning(
             "DEBUG is on with a server database (DATABASE_URL): debug pages leak data.",
             hint="Set DEBUG=0 in production.", id="portal.W001"))
+    exposed = [host for host in settings.ALLOWED_HOSTS if host.strip("[]") not in LOOPBACK_HOSTS]
+    if settings.DEBUG and exposed:
+        errors.append(checks.Warning(
+            f"DEBUG is on while ALLOWED_HOSTS names other hosts ({', '.join(exposed)}): debug pages show "
+            "tracebacks and settings to whoever reaches them.",
+            hint="Keep DEBUG for a portal bound to 127.0.0.1 (python3 dev.py run does this).", id="portal.W002"))
     problem = key_file_problem(settings.PORTAL_DATA_KEYS_FILE)
     if problem:
         errors.append(checks.Error(

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.MalformedRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -254,12 +255,17 @@ REST_FRAMEWORK = {
     },
     # 0: the address is REMOTE_ADDR; DRF's default (None) would trust a client's own X-Forwarded-For.
     "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
+    # Bounded JSON (size, depth, no NUL); forms as DRF's own.
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gongxin API",
     "DESCRIPTION": "Government data sharing with a verifiable audit ledger.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.schema.document_errors"],
+    "PATH_CONVERTER_OVERRIDES": {"index": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
 }
 
 # Security headers; the CSP allows only the portal's own assets.
@@ -274,6 +280,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and "DATABASE_URL" in os.environ)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS: HSTS and the redirect are the operator's choice (they need TLS at this host or its proxy).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# "HTTP_X_FORWARDED_PROTO,https": behind a TLS-terminating proxy that sets (and strips) that header.
+SECURE_PROXY_SSL_HEADER = tuple(env_list("SECURE_PROXY_SSL_HEADER")) or None
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+# Request bodies: Django's 2.5 MB bound applies to forms and, through portal.parsers, to API JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
