@@ -118,7 +118,7 @@ def check_witness_key(app_configs=None, **kwargs):
             f"PORTAL_WITNESS_KEY_FILE: {problem}, but peers are configured: this portal cannot cosign "
             "their checkpoints.",
             hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
-            id="ledger.W006",
+            id="ledger.W009",
         ))
     return warnings
 
@@ -130,6 +130,6 @@ def check_witness_quorum(app_configs=None, **kwargs):
         return [checks.Error(
             f"LEDGER_WITNESS_QUORUM is {quorum}: a checkpoint needs at least one cosignature to be anchored.",
             hint="Set it to 1 or more, or unset it for a majority of the active peers.",
-            id="ledger.E007",
+            id="ledger.E009",
         )]
     return []
