@@ -183,9 +183,12 @@ LEDGER_WITNESS_QUORUM = int(os.environ["LEDGER_WITNESS_QUORUM"]) if os.environ.g
 LEDGER_ANCHOR_TIMEOUT = float(os.environ.get("LEDGER_ANCHOR_TIMEOUT", "3"))
 # add-checkpoint requests per origin per minute before 429; an honest log sends about 60.
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
+# How often the monitor fetches each peer's checkpoint and checks it is consistent with the last one.
+LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
+    "ledger-monitor": {"task": "ledger.tasks.monitor", "schedule": LEDGER_MONITOR_INTERVAL},
     "licenses-expire": {"task": "licenses.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
 }
 
