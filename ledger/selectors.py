@@ -1,11 +1,16 @@
 """Ledger reads: entries, blocks, checkpoints and proofs from the stored tree."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ledger.models import Block, Checkpoint, Entry, LedgerState
+from ledger.models import Block, Checkpoint, Cosignature, Entry, LedgerState, Peer, WitnessedCheckpoint
+from ledger.tlog import witness as twitness
 from ledger.tlog.merkle import subtree_ranges_for_consistency, subtree_ranges_for_inclusion
 from ledger.tree import range_hashes
 
@@ -85,3 +90,64 @@ def block_at(height: int) -> Block:
 def entries_for_ref(ref: str):
     """A record's history, oldest first; unsealed entries have no leaf index yet."""
     return Entry.objects.filter(ref=ref).order_by("id")
+
+
+def checkpoint_cosigned_note(checkpoint: Checkpoint) -> str:
+    """The signed checkpoint with every collected cosignature appended, one line each."""
+    lines = Cosignature.objects.filter(tree_size=checkpoint.tree_size).order_by("peer__origin")
+    return twitness.append_signatures(checkpoint.note, lines.values_list("line", flat=True))
+
+
+def witnessed_checkpoint(origin_hash: str) -> WitnessedCheckpoint:
+    """The newest checkpoint this witness cosigned for the log whose origin hashes to `origin_hash`."""
+    for witnessed in WitnessedCheckpoint.objects.exclude(note=""):
+        if twitness.origin_hash(witnessed.origin) == origin_hash:
+            return witnessed
+    raise WitnessedCheckpoint.DoesNotExist(origin_hash)
+
+
+def witness_quorum() -> int | None:
+    """Cosignatures that make a checkpoint anchored: the setting, or a majority of active peers.
+
+    None when no peer is active: nothing can be anchored.
+    """
+    active = Peer.objects.filter(active=True).count()
+    if not active:
+        return None
+    if settings.LEDGER_WITNESS_QUORUM is not None:
+        return settings.LEDGER_WITNESS_QUORUM
+    return active // 2 + 1
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    newest_size: int | None
+    newest_cosignatures: int
+    quorum: int | None
+    anchored: bool
+    anchored_size: int | None
+    anchored_age: dt.timedelta | None
+    peers: list
+
+
+def anchoring_status() -> Anchoring:
+    """Whether the newest checkpoint has a quorum of cosignatures, and the newest that has."""
+    quorum = witness_quorum()
+    newest = checkpoint_latest()
+    count = Cosignature.objects.filter(tree_size=newest.tree_size).count() if newest else 0
+    anchored = None
+    if quorum is not None and quorum > 0:
+        anchored = (
+            Cosignature.objects.values("tree_size").annotate(n=Count("id")).filter(n__gte=quorum)
+            .order_by("-tree_size").values_list("tree_size", flat=True).first()
+        )
+    anchored_checkpoint = Checkpoint.objects.filter(tree_size=anchored).first() if anchored is not None else None
+    return Anchoring(
+        newest_size=newest.tree_size if newest else None,
+        newest_cosignatures=count,
+        quorum=quorum,
+        anchored=anchored is not None and newest is not None and anchored == newest.tree_size,
+        anchored_size=anchored,
+        anchored_age=timezone.now() - anchored_checkpoint.created if anchored_checkpoint else None,
+        peers=list(Peer.objects.select_related("anchor").order_by("origin")),
+    )

@@ -3,16 +3,30 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from ledger import keys
-from ledger.models import Alarm, Block, Checkpoint, LedgerKey, LedgerState, Peer, PeerAnchor, TreeNode
+from ledger.models import (
+    Alarm,
+    Block,
+    Checkpoint,
+    LedgerKey,
+    LedgerState,
+    Peer,
+    PeerAnchor,
+    TreeNode,
+    WitnessedCheckpoint,
+)
 from ledger.recorder import ENTRY_TABLE, entry_time
 from ledger.tlog import block as tblock
 from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog import note as tnote
+from ledger.tlog import witness as twitness
 from ledger.tlog.merkle import CompactRange, perfect_subtrees, root_hash
 from ledger.tree import subtree_hashes
 
@@ -158,3 +172,61 @@ def alarm_raise(*, kind: str, origin: str, message: str, evidence: str = "") -> 
     alarm = Alarm.objects.create(kind=kind, origin=origin, message=message, evidence=evidence)
     logger.error("ledger alarm %s (%s): %s", kind, origin, message)
     return alarm
+
+
+class RateLimited(twitness.WitnessError):
+    status = 429
+
+
+def _witness_rate_check(origin: str) -> None:
+    """Counts a log's own signed requests per minute; others cannot spend its allowance."""
+    key = f"ledger-witness-rate:{twitness.origin_hash(origin)}:{int(time.time() // 60)}"
+    cache.add(key, 0, 120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, 120)
+        count = 1
+    if count > settings.LEDGER_WITNESS_RATE:
+        raise RateLimited(f"more than {settings.LEDGER_WITNESS_RATE} checkpoints a minute for {origin}")
+
+
+def witness_add_checkpoint(*, body: bytes) -> str:
+    """C2SP tlog-witness add-checkpoint: the cosignature line, or a WitnessError with its status.
+
+    The size check and the save are one locked step, so that this witness never cosigns two roots
+    for one size of a log, nor a size smaller than one it cosigned.
+    """
+    request = twitness.parse_add_checkpoint(body)
+    origin = request.checkpoint.origin
+    peer = Peer.objects.filter(origin=origin, active=True).first()
+    if peer is None:
+        raise twitness.UnknownOrigin(f"this witness does not know the log {origin!r}")
+    twitness.verify_log_signature(request, [tnote.Verifier(peer.log_key)])
+    _witness_rate_check(origin)
+    cosigner = keys.witness_signer()
+    try:
+        with transaction.atomic():
+            WitnessedCheckpoint.objects.get_or_create(
+                origin=origin, defaults={"size": 0, "root": b"", "note": "", "cosignature": ""}
+            )
+            latest = WitnessedCheckpoint.objects.select_for_update().get(origin=origin)
+            twitness.check_consistency(request, latest.size, bytes(latest.root))
+            line = tcheckpoint.cosign(request.checkpoint, cosigner, int(time.time()))
+            latest.size, latest.root = request.checkpoint.size, request.checkpoint.root_hash
+            latest.note, latest.cosignature = request.note, line
+            latest.save()
+    except twitness.InconsistentCheckpoint as exc:
+        if latest.note:  # a signed checkpoint that contradicts one we cosigned: a fork or a rewrite
+            alarm_raise(
+                kind="log-inconsistent", origin=origin,
+                message=f"{origin} sent a checkpoint inconsistent with the one this witness cosigned: {exc}",
+                evidence=_evidence(latest.note + latest.cosignature, body.decode()),
+            )
+        raise
+    return line
+
+
+def _evidence(*notes: str) -> str:
+    """Signed notes kept side by side as an alarm's evidence."""
+    return "\n----\n".join(note for note in notes if note)

@@ -6,6 +6,9 @@ app_name = "ledger"
 
 urlpatterns = [
     path("ledger/checkpoint", views.checkpoint, name="checkpoint"),
+    path("ledger/witness/key", views.witness_key, name="witness-key"),
+    path("ledger/witness/add-checkpoint", views.witness_add_checkpoint, name="witness-add-checkpoint"),
+    path("ledger/witness/<str:origin_hash>/checkpoint", views.witnessed_checkpoint, name="witnessed-checkpoint"),
     path("api/ledger/entries/<int:index>", api.EntryView.as_view(), name="api-entry"),
     path("api/ledger/proofs/inclusion", api.InclusionProofView.as_view(), name="api-inclusion"),
     path("api/ledger/proofs/consistency", api.ConsistencyProofView.as_view(), name="api-consistency"),

@@ -1,15 +1,63 @@
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
-from ledger import selectors
+from ledger import keys, selectors, services
+from ledger.tlog import witness as twitness
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def _text(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type=TEXT)
 
 
 def checkpoint(request):
-    """The newest signed checkpoint, as the C2SP note that third-party tools read."""
+    """The newest signed checkpoint with the peers' cosignatures, as the C2SP note tools read."""
     latest = selectors.checkpoint_latest()
     if latest is None:
-        return HttpResponse(
-            _("No checkpoint yet: nothing has been sealed.") + "\n",
-            status=404, content_type="text/plain; charset=utf-8",
-        )
-    return HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+        return _text(_("No checkpoint yet: nothing has been sealed.") + "\n", status=404)
+    return _text(selectors.checkpoint_cosigned_note(latest))
+
+
+@require_GET
+def witness_key(request):
+    """This portal's witness verifier key (cosignature/v1), for logs that configure it as a witness."""
+    try:
+        return _text(keys.witness_signer().verifier_key + "\n")
+    except keys.KeyFileError:
+        return _text(_("This portal has no witness key yet.") + "\n", status=404)
+
+
+@csrf_exempt  # a server-to-server endpoint: only the log's signature on the checkpoint counts
+@require_POST
+def witness_add_checkpoint(request):
+    """C2SP tlog-witness v1.0.0 add-checkpoint."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _text(_("Bad Content-Length.") + "\n", status=400)
+    if length > twitness.MAX_REQUEST_BYTES:  # refused before a byte of it is read
+        return _text(_("Request body too large.") + "\n", status=413)
+    body = request.read(twitness.MAX_REQUEST_BYTES + 1)
+    try:
+        line = services.witness_add_checkpoint(body=body)
+    except twitness.SizeConflict as exc:
+        return HttpResponse(twitness.format_size(exc.size), status=409, content_type=twitness.SIZE_CONTENT_TYPE)
+    except twitness.WitnessError as exc:
+        return _text(f"{exc}\n", status=exc.status)
+    except keys.KeyFileError:
+        return _text(_("This portal has no witness key yet.") + "\n", status=503)
+    return _text(line)
+
+
+@require_GET
+def witnessed_checkpoint(request, origin_hash: str):
+    """C2SP tlog-witness monitoring: the newest checkpoint this witness cosigned for a log."""
+    try:
+        witnessed = selectors.witnessed_checkpoint(origin_hash)
+    except ObjectDoesNotExist:
+        return _text(_("This witness has not cosigned a checkpoint of that log.") + "\n", status=404)
+    return _text(witnessed.note + witnessed.cosignature)
