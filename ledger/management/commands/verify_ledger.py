@@ -8,20 +8,23 @@ from ledger.verification import verify_ledger
 class Command(BaseCommand):
     help = (
         "Re-derives the ledger: leaf hashes, tree, block signatures and chain, checkpoints, "
-        "stored proof nodes, and every ledgered record against its newest entry."
+        "stored proof nodes, every ledgered record against its newest entry, and the tree against "
+        "the checkpoints its peers cosigned."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--key", action="append", default=[], help="another trusted verifier key")
         parser.add_argument("--no-records", action="store_true", help="skip the record-state check")
+        parser.add_argument("--offline", action="store_true",
+                            help="check against the peers' cosignatures stored here, without asking the peers")
 
-    def handle(self, *args, key, no_records, **options):
+    def handle(self, *args, key, no_records, offline, **options):
         started = time.monotonic()
 
         def progress(message):
             self.stderr.write(f"[{time.monotonic() - started:6.1f}s] {message}")
 
-        findings = verify_ledger(keys=key, progress=progress, records=not no_records)
+        findings = verify_ledger(keys=key, progress=progress, records=not no_records, offline=offline)
         for finding in findings:
             self.stdout.write(str(finding))
         if findings:
