@@ -88,13 +88,12 @@ class Portal:
         if not (self.log_key and self.witness_key):
             raise RuntimeError(f"{self.origin}: init_keys printed no log key and witness key")
 
-    def add_peers(self, peers) -> None:
-        """Configures each of `peers` as this portal's peer, unless it already is."""
-        configured = self.manage("peers", "list").stdout
-        for peer in peers:
-            if peer.origin not in configured.split():
-                self.manage("peers", "add", "--name", peer.origin, "--url", peer.url,
-                            "--log-key", peer.log_key, "--witness-key", peer.witness_key)
+    def configured_peers(self) -> set[str]:
+        return {line.split("\t")[0] for line in self.manage("peers", "list").stdout.splitlines() if "\t" in line}
+
+    def add_peer(self, peer) -> None:
+        self.manage("peers", "add", "--name", peer.origin, "--url", peer.url,
+                    "--log-key", peer.log_key, "--witness-key", peer.witness_key)
 
     def start(self, *, web_log=None, worker_log=None) -> None:
         """Starts the web server and the Celery worker with beat, each in a process group of its own."""
@@ -164,16 +163,20 @@ def stop_processes(processes, timeout=5.0) -> None:
             process.log_file.close()
 
 
-def federation_prepare(portals, *, migrate=True) -> None:
-    """Keys for every portal, its database migrated, then each one every other one's peer."""
-    def each(function):
-        with concurrent.futures.ThreadPoolExecutor(len(portals)) as pool:
-            list(pool.map(function, portals))  # list(): re-raises a portal's error
+def federation_prepare(portals, *, migrate=True, fresh=False) -> None:
+    """Keys for every portal, its database migrated, then each one every other one's peer
+    (all at once; `fresh`: the databases are new, so no peer is configured yet)."""
+    def each(function, items):
+        with concurrent.futures.ThreadPoolExecutor(len(items) or 1) as pool:
+            list(pool.map(function, items))  # list(): re-raises a portal's error
 
-    each(lambda portal: portal.init_keys())
+    each(Portal.init_keys, portals)
     if migrate:
-        each(lambda portal: portal.manage("migrate", "--no-input"))
-    each(lambda portal: portal.add_peers([peer for peer in portals if peer is not portal]))
+        each(lambda portal: portal.manage("migrate", "--no-input"), portals)
+    configured = {portal.origin: set() if fresh else portal.configured_peers() for portal in portals}
+    each(lambda pair: pair[0].add_peer(pair[1]),
+         [(portal, peer) for portal in portals for peer in portals
+          if peer is not portal and peer.origin not in configured[portal.origin]])
 
 
 def run(extra):

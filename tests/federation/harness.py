@@ -155,7 +155,7 @@ class Federation:
         try:
             for portal in self.portals:
                 self.databases.clone(portal, self.names[portal.origin])
-            dev.federation_prepare(self.portals, migrate=False)
+            dev.federation_prepare(self.portals, migrate=False, fresh=True)
             for portal in self.portals:
                 self.start_portal(portal, wait=False)
             for portal in self.portals:
