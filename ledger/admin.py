@@ -73,6 +73,11 @@ class PeerAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("anchor")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("last cosigned size"))
     def cosigned_size(self, obj):
         anchor = getattr(obj, "anchor", None)

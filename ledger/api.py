@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger import selectors
+from ledger.models import Alarm
+from ledger.tlog import witness as twitness
 
 
 def b64(value: bytes) -> str:
@@ -117,3 +119,83 @@ class BlockView(PublicLedgerView):
     @extend_schema(responses=BlockOutput)
     def get(self, request, height: int):
         return Response(block_json(selectors.block_at(height)))
+
+
+class PeerAnchoringOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    url = serializers.CharField()
+    active = serializers.BooleanField()
+    cosigned_size = serializers.IntegerField(help_text="the newest size of our log this peer cosigned")
+    failures = serializers.IntegerField(help_text="failed anchoring attempts in a row")
+    next_attempt = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    last_success = serializers.DateTimeField(allow_null=True)
+
+
+class AnchoringOutput(serializers.Serializer):
+    newest_size = serializers.IntegerField(allow_null=True, help_text="tree size of the newest checkpoint")
+    newest_cosignatures = serializers.IntegerField(help_text="peers' cosignatures of the newest checkpoint")
+    quorum = serializers.IntegerField(allow_null=True, help_text="cosignatures needed; null: no active peer")
+    anchored = serializers.BooleanField(help_text="whether the newest checkpoint has a quorum")
+    anchored_size = serializers.IntegerField(allow_null=True, help_text="newest checkpoint with a quorum")
+    anchored_age_seconds = serializers.FloatField(allow_null=True, help_text="how old that checkpoint is")
+    peers = PeerAnchoringOutput(many=True)
+
+
+def _peer_anchoring(peer) -> dict:
+    anchor = getattr(peer, "anchor", None)
+    return {
+        "origin": peer.origin, "url": peer.url, "active": peer.active,
+        "cosigned_size": anchor.cosigned_size if anchor else 0, "failures": anchor.failures if anchor else 0,
+        "next_attempt": anchor.next_attempt if anchor else None, "last_error": anchor.last_error if anchor else "",
+        "last_success": anchor.last_success if anchor else None,
+    }
+
+
+class AnchoringView(PublicLedgerView):
+    """Whether the newest checkpoint is anchored: cosigned by a quorum of peer witnesses."""
+
+    @extend_schema(responses=AnchoringOutput)
+    def get(self, request):
+        status_ = selectors.anchoring_status()
+        return Response(AnchoringOutput({
+            "newest_size": status_.newest_size, "newest_cosignatures": status_.newest_cosignatures,
+            "quorum": status_.quorum, "anchored": status_.anchored, "anchored_size": status_.anchored_size,
+            "anchored_age_seconds": status_.anchored_age.total_seconds() if status_.anchored_age else None,
+            "peers": [_peer_anchoring(peer) for peer in status_.peers],
+        }).data)
+
+
+class AlarmOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Alarm
+        fields = ["id", "kind", "origin", "message", "evidence", "created", "acknowledged"]
+
+
+class AlarmsView(PublicLedgerView):
+    """Evidence of a fork, a rollback or a bad cosignature, newest first (the newest 100)."""
+
+    @extend_schema(responses=AlarmOutput(many=True))
+    def get(self, request):
+        return Response(AlarmOutput(selectors.alarms_recent(), many=True).data)
+
+
+class WitnessedOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    origin_hash = serializers.CharField(help_text="lowercase hex SHA-256 of the origin (the monitoring URL part)")
+    size = serializers.IntegerField()
+    root = serializers.CharField()
+    checkpoint = serializers.CharField(help_text="the signed checkpoint with this witness's cosignature")
+    updated = serializers.DateTimeField()
+
+
+class WitnessedView(PublicLedgerView):
+    """The newest checkpoint this portal, as witness, cosigned for each peer's log."""
+
+    @extend_schema(responses=WitnessedOutput(many=True))
+    def get(self, request):
+        return Response(WitnessedOutput([
+            {"origin": w.origin, "origin_hash": twitness.origin_hash(w.origin), "size": w.size, "root": b64(w.root),
+             "checkpoint": w.note + w.cosignature, "updated": w.updated}
+            for w in selectors.witnessed_checkpoints()
+        ], many=True).data)

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ledger.models import Block, Checkpoint, Cosignature, Entry, LedgerState, Peer, WitnessedCheckpoint
+from ledger.models import Alarm, Block, Checkpoint, Cosignature, Entry, LedgerState, Peer, WitnessedCheckpoint
 from ledger.tlog import witness as twitness
 from ledger.tlog.merkle import subtree_ranges_for_consistency, subtree_ranges_for_inclusion
 from ledger.tree import range_hashes
@@ -98,9 +98,17 @@ def checkpoint_cosigned_note(checkpoint: Checkpoint) -> str:
     return twitness.append_signatures(checkpoint.note, lines.values_list("line", flat=True))
 
 
+def witnessed_checkpoints():
+    return WitnessedCheckpoint.objects.exclude(note="").order_by("origin")
+
+
+def alarms_recent(limit: int = 100):
+    return Alarm.objects.order_by("-created", "-id")[:limit]
+
+
 def witnessed_checkpoint(origin_hash: str) -> WitnessedCheckpoint:
     """The newest checkpoint this witness cosigned for the log whose origin hashes to `origin_hash`."""
-    for witnessed in WitnessedCheckpoint.objects.exclude(note=""):
+    for witnessed in witnessed_checkpoints():
         if twitness.origin_hash(witnessed.origin) == origin_hash:
             return witnessed
     raise WitnessedCheckpoint.DoesNotExist(origin_hash)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from ledger import services
+from ledger import anchoring, monitor, services
 
 
 @shared_task(name="ledger.tasks.seal", ignore_result=True)
@@ -10,9 +10,13 @@ def seal():
     return sum(result.count for result in results)
 
 
-@shared_task(name="ledger.tasks.monitor", ignore_result=True)
-def monitor():
-    """Beat runs this every LEDGER_MONITOR_INTERVAL seconds: each peer's checkpoint, checked."""
-    from ledger.monitor import peers_monitor
+@shared_task(name="ledger.tasks.anchor", ignore_result=True)
+def anchor():
+    """Beat runs this every LEDGER_ANCHOR_INTERVAL seconds: the newest checkpoint goes to the peers."""
+    return anchoring.anchor_checkpoint()
 
-    return sum(1 for found in peers_monitor() if found.alarm)
+
+@shared_task(name="ledger.tasks.monitor", ignore_result=True)
+def monitor_peers():
+    """Beat runs this every LEDGER_MONITOR_INTERVAL seconds: each peer's checkpoint, checked."""
+    return sum(1 for found in monitor.peers_monitor() if found.alarm)

@@ -13,4 +13,7 @@ urlpatterns = [
     path("api/ledger/proofs/inclusion", api.InclusionProofView.as_view(), name="api-inclusion"),
     path("api/ledger/proofs/consistency", api.ConsistencyProofView.as_view(), name="api-consistency"),
     path("api/ledger/blocks/<int:height>", api.BlockView.as_view(), name="api-block"),
+    path("api/ledger/anchoring", api.AnchoringView.as_view(), name="api-anchoring"),
+    path("api/ledger/alarms", api.AlarmsView.as_view(), name="api-alarms"),
+    path("api/ledger/witnessed", api.WitnessedView.as_view(), name="api-witnessed"),
 ]

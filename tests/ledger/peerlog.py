@@ -30,3 +30,58 @@ class PeerLog:
     def add_as_peer(self, url: str = "http://127.0.0.1:9", **extra):
         return services.peer_add(origin=self.origin, url=url, log_key=self.signer.verifier_key,
                                  witness_key=self.cosigner.verifier_key, **extra)
+
+
+class WitnessServer:
+    """A peer's witness on a free loopback port, answering add-checkpoint as `behaviour` says.
+
+    An outside party, as a misbehaving peer would be: it speaks HTTP to our real anchoring code.
+    behaviour(body) returns (status, content type, response body); "hang" waits until closed.
+    """
+
+    def __init__(self, behaviour, name: str = "witness.example/w1") -> None:
+        import http.server
+        import threading
+
+        self.cosigner = CosignatureSigner(generate_cosignature_key(name)[0])
+        self.requests: list[bytes] = []
+        self.released = threading.Event()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.requests.append(body)
+                answer = behaviour(server, body)
+                if answer == "hang":
+                    server.released.wait(30)
+                    return
+                status, content_type, payload = answer
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def cosign(self, body: bytes, checkpoint: Checkpoint | None = None) -> bytes:
+        """A valid cosignature line by this witness over `checkpoint` (default: the one in `body`)."""
+        import time
+
+        from ledger.tlog.checkpoint import cosign
+
+        request = witness.parse_add_checkpoint(body)
+        return cosign(checkpoint or request.checkpoint, self.cosigner, int(time.time())).encode()
+
+    def close(self) -> None:
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
