@@ -26,7 +26,8 @@ from ledger.tlog import note as tnote
 PORTAL_ENV = {
     "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(48), "LOG_LEVEL": "INFO",
     "LEDGER_SEAL_INTERVAL": "1", "LEDGER_ANCHOR_INTERVAL": "1", "LEDGER_MONITOR_INTERVAL": "1",
-    "LEDGER_ANCHOR_TIMEOUT": "2", "DJANGO_SUPERUSER_PASSWORD": "federation-test-password-2026",
+    "LEDGER_ANCHOR_TIMEOUT": "2", "LEDGER_ANCHOR_MAX_BACKOFF": "3",
+    "DJANGO_SUPERUSER_PASSWORD": "federation-test-password-2026",
 }
 
 
@@ -95,7 +96,8 @@ class Databases:
             copy_sqlite(self.template, portal.var_dir / "gongxin.sqlite3")
 
     def backup(self, portal: dev.Portal, name: str) -> str | Path:
-        """A copy of the portal's database as it is now (the portal must be stopped on PostgreSQL)."""
+        """A copy of the portal's database as it is now (on PostgreSQL the portal must be stopped;
+        SQLite's backup API copies a consistent snapshot of a live database)."""
         if self.server:
             database = f"{self.prefix}_{name}"
             current = portal.env["DATABASE_URL"].rpartition("/")[2]
@@ -169,6 +171,22 @@ class Federation:
         portal.start(web_log=portal.var_dir / "web.log", worker_log=portal.var_dir / "worker.log")
         if wait:
             portal.wait_ready()
+
+    def backup(self, portal: dev.Portal, name: str) -> str | Path:
+        """A backup of the portal's database, taken as an operator would (stopping it if need be)."""
+        if not self.databases.server:
+            return self.databases.backup(portal, name)
+        portal.stop()
+        try:
+            return self.databases.backup(portal, name)
+        finally:
+            self.start_portal(portal)
+
+    def restore(self, portal: dev.Portal, backup: str | Path) -> None:
+        """The portal stopped, its database replaced by the backup, and started again."""
+        portal.stop()
+        self.databases.restore(portal, backup)
+        self.start_portal(portal)
 
     def stop(self) -> None:
         dev.stop_processes([process for portal in self.portals for process in portal.processes])
