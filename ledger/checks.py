@@ -81,3 +81,15 @@ def check_witness_key(app_configs=None, **kwargs):
         hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
         id="ledger.W006",
     )]
+
+
+@checks.register()
+def check_witness_quorum(app_configs=None, **kwargs):
+    quorum = settings.LEDGER_WITNESS_QUORUM
+    if quorum is not None and quorum < 1:
+        return [checks.Error(
+            f"LEDGER_WITNESS_QUORUM is {quorum}: a checkpoint needs at least one cosignature to be anchored.",
+            hint="Set it to 1 or more, or unset it for a majority of the active peers.",
+            id="ledger.E007",
+        )]
+    return []

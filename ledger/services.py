@@ -168,10 +168,13 @@ def peer_remove(*, origin: str) -> None:
 
 
 def alarm_raise(*, kind: str, origin: str, message: str, evidence: str = "") -> Alarm:
-    """Stores evidence of misbehaviour (both signed notes) and logs it at ERROR."""
-    alarm = Alarm.objects.create(kind=kind, origin=origin, message=message, evidence=evidence)
+    """Stores evidence of misbehaviour (both signed notes) and logs it at ERROR.
+
+    The same unacknowledged alarm is not stored twice: a peer retried with backoff would repeat it.
+    """
     logger.error("ledger alarm %s (%s): %s", kind, origin, message)
-    return alarm
+    same = Alarm.objects.filter(kind=kind, origin=origin, message=message, evidence=evidence, acknowledged=False)
+    return same.first() or Alarm.objects.create(kind=kind, origin=origin, message=message, evidence=evidence)
 
 
 class RateLimited(twitness.WitnessError):

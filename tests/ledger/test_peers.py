@@ -167,3 +167,26 @@ def test_init_keys_writes_a_witness_key_and_prints_both_verifier_keys(tmp_path):
     assert note.Verifier(log_key) and tcheckpoint.CosignatureVerifier(witness_key).verifier_key == witness_key
     assert log_key != witness_key and witness_key.startswith("gongxin.example/city-a+")
     assert f"witness key: {witness_key}" in again.getvalue()  # an existing key is kept, and printed
+
+
+def test_quorum_below_one_is_a_configuration_error():
+    from django.test import override_settings
+
+    from ledger.checks import check_witness_quorum
+
+    assert check_witness_quorum() == []
+    with override_settings(LEDGER_WITNESS_QUORUM=0):
+        assert [e.id for e in check_witness_quorum()] == ["ledger.E007"]
+
+
+def test_the_same_unacknowledged_alarm_is_stored_once():
+    from ledger.models import Alarm
+    from ledger.services import alarm_raise
+
+    for _ in range(3):
+        alarm_raise(kind="peer-refused", origin=ORIGIN, message="422 at size 9", evidence="note")
+    alarm_raise(kind="peer-refused", origin=ORIGIN, message="422 at size 10", evidence="note")
+    assert Alarm.objects.count() == 2
+    Alarm.objects.update(acknowledged=True)
+    alarm_raise(kind="peer-refused", origin=ORIGIN, message="422 at size 10", evidence="note")
+    assert Alarm.objects.count() == 3
