@@ -41,10 +41,18 @@ def witnessed_size(witness, log) -> int:
     return int(body.splitlines()[1]) if status == 200 else 0
 
 
-def alarms(portal) -> str:
-    """The portal's alarms, as an operator lists them."""
-    return portal.manage("shell", "-c", "from ledger.models import Alarm\n"
-                         "for a in Alarm.objects.all(): print(a.kind, a.origin, '|', a.message)").stdout
+def alarm(portal, kind: str, origin: str) -> dict | None:
+    """The portal's alarm of `kind` about `origin`, as its public alarms API shows it."""
+    status, body, _ = http(f"{portal.url}/api/ledger/alarms")
+    assert status == 200, body
+    return next((a for a in json.loads(body) if a["kind"] == kind and a["origin"] == origin), None)
+
+
+def monitored_size(monitor, log) -> int:
+    """The size of `log` that `monitor`'s monitor last verified."""
+    out = monitor.manage("shell", "-c", "from ledger.models import MonitoredCheckpoint as M\n"
+                         f"print(*M.objects.filter(peer__origin={log.origin!r}).values_list('size', flat=True))")
+    return int(out.stdout.split()[-1]) if out.stdout.split() and out.stdout.split()[-1].isdigit() else 0
 
 
 def test_every_portal_is_cosigned_by_both_peers(federation):
@@ -81,8 +89,11 @@ def test_a_database_restored_from_an_old_backup_is_caught(federation):
     federation.write(b, "later")
     assert wait_for(lambda: witnessed_size(a, b) > old and witnessed_size(c, b) > old, timeout=45), \
         federation.logs(b)
+    assert wait_for(lambda: monitored_size(a, b) > old, timeout=30), federation.logs(a)
     federation.restore(b, backup)
-    assert wait_for(lambda: "rollback" in alarms(a), timeout=30), federation.logs(a)
+    raised = wait_for(lambda: alarm(a, "rollback", b.origin), timeout=30)
+    assert raised, federation.logs(a)
+    assert raised["evidence"].count(f"— {b.origin} ") == 2  # both signed checkpoints, the larger one first
     verified = b.manage("verify_ledger", "--no-records", check=False)
     assert verified.returncode != 0 and "peer-rollback" in verified.stdout, verified.stdout
 
@@ -107,7 +118,9 @@ def test_a_rewritten_and_resigned_history_is_refused_and_caught(federation):
                            data=twitness.format_add_checkpoint(cosigned, proof, signed))
     assert answer in (409, 422), (answer, text)
     # Its peers' monitors raise the alarm, and its own verify_ledger finds the rewrite.
-    assert wait_for(lambda: f"\ninconsistent {c.origin} " in "\n" + alarms(a), timeout=30), federation.logs(a)
+    raised = wait_for(lambda: alarm(a, "inconsistent", c.origin), timeout=30)
+    assert raised, federation.logs(a)
+    assert raised["evidence"].count(f"— {c.origin} ") >= 2
     verified = c.manage("verify_ledger", "--no-records", check=False)
     assert verified.returncode != 0 and "peer-fork" in verified.stdout, verified.stdout
     offline = c.manage("verify_ledger", "--no-records", "--offline", check=False)
