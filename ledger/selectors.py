@@ -134,6 +134,7 @@ class Anchoring:
     quorum: int | None
     anchored: bool
     anchored_size: int | None
+    anchored_at: dt.datetime | None
     anchored_age: dt.timedelta | None
     peers: list
 
@@ -156,6 +157,7 @@ def anchoring_status() -> Anchoring:
         quorum=quorum,
         anchored=anchored is not None and newest is not None and anchored == newest.tree_size,
         anchored_size=anchored,
+        anchored_at=anchored_checkpoint.created if anchored_checkpoint else None,
         anchored_age=timezone.now() - anchored_checkpoint.created if anchored_checkpoint else None,
         peers=list(Peer.objects.select_related("anchor").order_by("origin")),
     )

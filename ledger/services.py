@@ -182,7 +182,7 @@ class RateLimited(twitness.WitnessError):
 
 
 def _witness_rate_check(origin: str) -> None:
-    """Counts a log's own signed requests per minute; others cannot spend its allowance."""
+    """Counts the checkpoints a log advances by per minute; replays by others cannot spend it."""
     key = f"ledger-witness-rate:{twitness.origin_hash(origin)}:{int(time.time() // 60)}"
     cache.add(key, 0, 120)
     try:
@@ -206,7 +206,6 @@ def witness_add_checkpoint(*, body: bytes) -> str:
     if peer is None:
         raise twitness.UnknownOrigin(f"this witness does not know the log {origin!r}")
     twitness.verify_log_signature(request, [tnote.Verifier(peer.log_key)])
-    _witness_rate_check(origin)
     cosigner = keys.witness_signer()
     try:
         with transaction.atomic():
@@ -215,15 +214,18 @@ def witness_add_checkpoint(*, body: bytes) -> str:
             )
             latest = WitnessedCheckpoint.objects.select_for_update().get(origin=origin)
             twitness.check_consistency(request, latest.size, bytes(latest.root))
+            if request.checkpoint.size > latest.size:
+                _witness_rate_check(origin)
             line = tcheckpoint.cosign(request.checkpoint, cosigner, int(time.time()))
             latest.size, latest.root = request.checkpoint.size, request.checkpoint.root_hash
             latest.note, latest.cosignature = request.note, line
             latest.save()
     except twitness.InconsistentCheckpoint as exc:
-        if latest.note:  # a signed checkpoint that contradicts one we cosigned: a fork or a rewrite
+        # Proven only by two signed roots for one size; a bad proof may come from anyone replaying.
+        if latest.note and request.checkpoint.size == latest.size:
             alarm_raise(
                 kind="log-inconsistent", origin=origin,
-                message=f"{origin} sent a checkpoint inconsistent with the one this witness cosigned: {exc}",
+                message=f"{origin} signed two roots for tree size {latest.size}: {exc}",
                 evidence=_evidence(latest.note + latest.cosignature, body.decode()),
             )
         raise

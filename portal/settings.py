@@ -184,7 +184,7 @@ LEDGER_WITNESS_QUORUM = int(os.environ["LEDGER_WITNESS_QUORUM"]) if os.environ.g
 LEDGER_ANCHOR_TIMEOUT = float(os.environ.get("LEDGER_ANCHOR_TIMEOUT", "3"))
 # The longest wait between attempts at a peer that keeps failing (doubling from the interval).
 LEDGER_ANCHOR_MAX_BACKOFF = float(os.environ.get("LEDGER_ANCHOR_MAX_BACKOFF", "600"))
-# add-checkpoint requests per origin per minute before 429; an honest log sends about 60.
+# Checkpoints a log may advance by per minute at this witness before 429; an honest log sends about 60.
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
 # How often the monitor fetches each peer's checkpoint and checks it is consistent with the last one.
 LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))

@@ -4,4 +4,5 @@ from ledger import selectors
 
 
 def home(request):
-    return render(request, "portal/home.html", {"head": selectors.tree_head()})
+    return render(request, "portal/home.html", {"head": selectors.tree_head(),
+                                                "anchoring": selectors.anchoring_status()})

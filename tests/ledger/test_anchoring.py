@@ -203,3 +203,56 @@ def test_quorum_is_a_majority_of_active_peers_and_none_without_peers(servers):
         assert (status["quorum"], status["anchored"], status["anchored_size"]) == (3, False, None)
     assert Client().get("/ledger/checkpoint").content.decode().count("\u2014 ") == 3
     assert checkpoint.tree_size == status["newest_size"]
+
+
+@pytest.mark.django_db
+def test_home_page_says_whether_the_newest_checkpoint_is_anchored(servers):
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert "No peer portal witnesses this ledger yet." in english.get("/").content.decode()
+    good = servers(honest, "witness.example/good")
+    down = servers(lambda server, body: (503, "text/plain", b"down\n"), "witness.example/down")
+    add_server_peer(good, "gongxin.example/p1")
+    add_server_peer(down, "gongxin.example/p2")
+    first = seal(2)
+    anchoring.anchor_checkpoint()
+    page = english.get("/").content.decode()
+    assert "not anchored yet: 1 of 2 cosignatures" in page and "newest anchored" not in page
+    with override_settings(LEDGER_WITNESS_QUORUM=1):
+        assert "anchored: 1 peer portals cosigned it (quorum 1)" in english.get("/").content.decode()
+        seal(1)
+        page = english.get("/").content.decode()
+        assert "not anchored yet: 0 of 1" in page and f"(tree size {first.tree_size})" in page
+    assert "尚未锚定" in Client().get("/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LEDGER_ANCHOR_TIMEOUT=20)
+def test_writes_and_sealing_go_on_while_anchoring_waits_on_a_hanging_peer(servers):
+    import threading
+    import time
+
+    from django.db import connection
+
+    hanging = servers(lambda server, body: "hang", "witness.example/hangs")
+    add_server_peer(hanging, "gongxin.example/hangs")
+    before = seal(1)
+    outcome = {}
+
+    def run():
+        try:
+            outcome.update(anchoring.anchor_checkpoint())
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    for _ in range(600):  # until the peer holds the request (a wait, not a timed assertion)
+        if hanging.requests:
+            break
+        time.sleep(0.05)
+    assert hanging.requests and worker.is_alive()
+    after = seal(3)  # data writes and a seal, while the anchoring run is still waiting
+    assert after.tree_size > before.tree_size and worker.is_alive()
+    hanging.close()
+    worker.join(30)
+    assert not worker.is_alive() and outcome["gongxin.example/hangs"].startswith("failed")

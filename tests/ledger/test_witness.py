@@ -101,6 +101,14 @@ def test_a_second_root_for_a_cosigned_size_is_refused_and_raises_an_alarm(log):
     assert alarm.origin == log.origin and log.note(6) in alarm.evidence and fork.note(6) in alarm.evidence
 
 
+def test_a_bad_proof_for_a_genuine_checkpoint_is_422_without_an_alarm(log):
+    # Anyone can send the log's public checkpoints with a wrong proof: that proves nothing about the log.
+    assert post(log.body(0, 6)).status_code == 200
+    assert post(log.body(6, 9, proof=[bytes(32)] * 3)).status_code == 422
+    assert not Alarm.objects.exists()
+    assert post(log.body(6, 9)).status_code == 200
+
+
 def test_inactive_peer_is_unknown(db):
     log = PeerLog()
     log.add_as_peer(active=False)
@@ -121,17 +129,20 @@ def test_oversized_body_is_refused_before_reading(log):
 
 
 @override_settings(LEDGER_WITNESS_RATE=5)
-def test_rate_limit_is_per_origin_and_counts_only_signed_requests(log):
+def test_rate_limit_is_per_origin_and_counts_only_checkpoints_that_advance(log):
     other = PeerLog("gongxin.example/city-c")
     other.add_as_peer()
-    impostor = PeerLog(log.origin)
-    for _ in range(8):  # someone else's unsigned noise does not spend the log's allowance
-        assert post(impostor.body(0, 1)).status_code == 403
-    sizes = [0, 1, 2, 3, 4, 5]
+    assert post(log.body(0, 1)).status_code == 200
+    for _ in range(8):  # anyone can replay the log's public checkpoints: 200 or 409, never counted
+        assert post(log.body(1, 1)).status_code == 200
+        assert post(log.body(0, 1)).status_code == 409
+    sizes = [1, 2, 3, 4, 5]
     codes = [post(log.body(old, new)).status_code for old, new in zip(sizes, sizes[1:], strict=False)]
-    assert codes == [200] * 5
-    assert post(log.body(5, 6)).status_code == 429
-    assert post(other.body(0, 1)).status_code == 200
+    assert codes == [200] * 4
+    limited = post(log.body(5, 6))
+    assert limited.status_code == 429
+    assert WitnessedCheckpoint.objects.get(origin=log.origin).size == 5  # nothing cosigned past the limit
+    assert post(other.body(0, 1)).status_code == 200  # another log has its own allowance
 
 
 def test_an_honest_log_at_one_checkpoint_a_second_never_meets_the_default_limit(log):
