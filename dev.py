@@ -91,9 +91,13 @@ class Portal:
     def configured_peers(self) -> set[str]:
         return {line.split("\t")[0] for line in self.manage("peers", "list").stdout.splitlines() if "\t" in line}
 
-    def add_peer(self, peer) -> None:
-        self.manage("peers", "add", "--name", peer.origin, "--url", peer.url,
-                    "--log-key", peer.log_key, "--witness-key", peer.witness_key)
+    def add_peers(self, peers) -> None:
+        """`manage.py peers add` for each of `peers`, in one process (one Django start-up, not one each)."""
+        calls = "".join(
+            f"call_command('peers', 'add', '--name', {peer.origin!r}, '--url', {peer.url!r}, "
+            f"'--log-key', {peer.log_key!r}, '--witness-key', {peer.witness_key!r})\n" for peer in peers)
+        if calls:
+            self.manage("shell", "-c", "from django.core.management import call_command\n" + calls)
 
     def start(self, *, web_log=None, worker_log=None) -> None:
         """Starts the web server and the Celery worker with beat, each in a process group of its own."""
@@ -173,10 +177,11 @@ def federation_prepare(portals, *, migrate=True, fresh=False) -> None:
     each(Portal.init_keys, portals)
     if migrate:
         each(lambda portal: portal.manage("migrate", "--no-input"), portals)
-    configured = {portal.origin: set() if fresh else portal.configured_peers() for portal in portals}
-    each(lambda pair: pair[0].add_peer(pair[1]),
-         [(portal, peer) for portal in portals for peer in portals
-          if peer is not portal and peer.origin not in configured[portal.origin]])
+    def add_peers(portal):
+        configured = set() if fresh else portal.configured_peers()
+        portal.add_peers([peer for peer in portals if peer is not portal and peer.origin not in configured])
+
+    each(add_peers, portals)
 
 
 def run(extra):
