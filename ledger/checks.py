@@ -61,26 +61,30 @@ def check_ledgered_models(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.security, deploy=False)
 def check_witness_key(app_configs=None, **kwargs):
-    """Peers without a witness key file: this portal could not cosign their checkpoints."""
+    """Peers this portal cannot cosign for (no witness key file), or cannot anchor to (no peer witness key)."""
     from django.db import DatabaseError
 
     from ledger.models import Peer
 
-    problem = key_file_problem(settings.PORTAL_WITNESS_KEY_FILE)
-    if problem is None:
-        return []
     try:
-        has_peers = Peer.objects.exists()
+        peers = list(Peer.objects.filter(active=True).values_list("origin", "witness_key"))
     except DatabaseError:  # not migrated yet
         return []
-    if not has_peers:
-        return []
-    return [checks.Warning(
-        f"PORTAL_WITNESS_KEY_FILE: {problem}, but peers are configured: this portal cannot cosign "
-        "their checkpoints.",
-        hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
-        id="ledger.W006",
-    )]
+    warnings = [checks.Warning(
+        f"Peer {origin} has no witness key: its cosignatures cannot be verified, so nothing is anchored to it.",
+        hint=f"Add it: `python manage.py peers remove {origin}` and `peers add … --witness-key VKEY`, "
+             "or in the admin.",
+        id="ledger.W008",
+    ) for origin, witness_key in peers if not witness_key]
+    problem = key_file_problem(settings.PORTAL_WITNESS_KEY_FILE)
+    if problem and peers:
+        warnings.append(checks.Warning(
+            f"PORTAL_WITNESS_KEY_FILE: {problem}, but peers are configured: this portal cannot cosign "
+            "their checkpoints.",
+            hint="Run `python manage.py init_keys` (it writes the witness key with mode 0600).",
+            id="ledger.W006",
+        ))
+    return warnings
 
 
 @checks.register()

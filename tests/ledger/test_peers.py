@@ -143,8 +143,11 @@ def test_witness_key_check_warns_when_peers_exist_without_the_key(tmp_path):
         assert check_witness_key() == []  # no peers: nothing to cosign yet
         log_key, _ = peer_keys()
         run("add", "--name", ORIGIN, "--url", "http://127.0.0.1:8001", "--log-key", log_key)
-        [warning] = check_witness_key()
+        warning = next(w for w in check_witness_key() if w.id == "ledger.W006")
     assert warning.id == "ledger.W006" and "init_keys" in warning.hint
+    [warning] = check_witness_key()  # the key file exists; the peer still lacks a witness key
+    assert warning.id == "ledger.W008" and ORIGIN in warning.msg
+    Peer.objects.update(witness_key=peer_keys()[1])
     assert check_witness_key() == []
 
 
