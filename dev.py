@@ -207,6 +207,9 @@ def run(extra):
     step("loading demo data")
     print(first.manage("seed_demo").stdout, end="")
     first.manage("seal")
+    # Ctrl-C, and a SIGTERM from a supervisor, stop all three; even where the shell started us ignoring SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     logs = first.var_dir / "log"
     logs.mkdir(exist_ok=True)
     step(f"starting the portals, each with a Celery worker and beat (logs in {logs}/)")
@@ -226,8 +229,13 @@ def run(extra):
     except KeyboardInterrupt:
         step("stopping")
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave orphans
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not leave orphans
+            signal.signal(sig, signal.SIG_IGN)
         stop_processes([process for portal in portals for process in portal.processes])
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _postgres_peers(url: str, peers) -> None:
