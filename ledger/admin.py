@@ -4,7 +4,16 @@ import json
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from ledger.models import Alarm, Block, Cosignature, Entry, LedgerKey, Peer, WitnessedCheckpoint
+from ledger.models import (
+    Alarm,
+    Block,
+    Cosignature,
+    Entry,
+    LedgerKey,
+    MonitoredCheckpoint,
+    Peer,
+    WitnessedCheckpoint,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -108,4 +117,11 @@ class WitnessedCheckpointAdmin(ReadOnlyAdmin):
 class CosignatureAdmin(ReadOnlyAdmin):
     list_display = ("tree_size", "peer", "created")
     fields = ("peer", "tree_size", "line", "timestamp", "created")
+    readonly_fields = fields
+
+
+@admin.register(MonitoredCheckpoint)
+class MonitoredCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("peer", "size", "checked", "last_error")
+    fields = ("peer", "size", "note", "checked", "last_error")
     readonly_fields = fields

@@ -30,7 +30,6 @@ from ledger.tlog import witness as twitness
 logger = logging.getLogger(__name__)
 
 ADD_CHECKPOINT_PATH = "/ledger/witness/add-checkpoint"
-MAX_BACKOFF_SECONDS = 600
 MAX_PEERS_AT_ONCE = 8
 
 
@@ -218,7 +217,8 @@ def _failed(peer: Peer, error: str) -> str:
     with transaction.atomic():
         anchor = PeerAnchor.objects.select_for_update().get(peer=peer)
         anchor.failures += 1
-        delay = min(settings.LEDGER_ANCHOR_INTERVAL * 2 ** min(anchor.failures - 1, 16), MAX_BACKOFF_SECONDS)
+        delay = min(settings.LEDGER_ANCHOR_INTERVAL * 2 ** min(anchor.failures - 1, 16),
+                    settings.LEDGER_ANCHOR_MAX_BACKOFF)
         anchor.next_attempt = timezone.now() + dt.timedelta(seconds=delay * random.uniform(0.5, 1.5))
         anchor.last_error = error[:1000]
         anchor.save()

@@ -395,3 +395,25 @@ class RestoreAcknowledgement(LedgeredModel):
 
     def __str__(self):
         return f"restore from tree size {self.signed_size} to {self.database_size}"
+
+
+class MonitoredCheckpoint(models.Model):
+    """As monitor: the newest checkpoint of a peer's log that this portal verified (one row per peer).
+
+    Each new checkpoint the peer serves must be provably consistent with this one.
+    """
+
+    peer = models.OneToOneField(Peer, on_delete=models.CASCADE, related_name="monitored", primary_key=True)
+    size = models.BigIntegerField(_("tree size"))
+    root = models.BinaryField(_("root hash"))
+    note = models.TextField(_("signed checkpoint"))
+    checked = models.DateTimeField(_("last checked"), auto_now=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        db_table = "ledger_monitored_checkpoint"
+        verbose_name = _("monitored checkpoint")
+        verbose_name_plural = _("monitored checkpoints")
+
+    def __str__(self):
+        return f"{self.peer_id} {self.size}"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from ledger import anchoring, services
+from ledger import anchoring, monitor, services
 
 
 @shared_task(name="ledger.tasks.seal", ignore_result=True)
@@ -14,3 +14,9 @@ def seal():
 def anchor():
     """Beat runs this every LEDGER_ANCHOR_INTERVAL seconds: the newest checkpoint goes to the peers."""
     return anchoring.anchor_checkpoint()
+
+
+@shared_task(name="ledger.tasks.monitor", ignore_result=True)
+def monitor_peers():
+    """Beat runs this every LEDGER_MONITOR_INTERVAL seconds: each peer's checkpoint, checked."""
+    return sum(1 for found in monitor.peers_monitor() if found.alarm)

@@ -18,9 +18,13 @@ from django.db import connection
 
 from ledger import highwater, keys
 from ledger.apps import ledgered_models
-from ledger.models import Block, Checkpoint, Entry, LedgerState, TreeNode
+from ledger.models import Block, Checkpoint, Entry, LedgerState, Peer, TreeNode
 from ledger.recorder import ENTRY_TABLE, salt_key, state_of
+from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog import note as tnote
+from ledger.tlog import witness as twitness
 from ledger.tlog.audit import KEY_KIND, Auditor, Finding
+from ledger.tlog.merkle import root_from_levels
 
 PAGE = 20_000
 
@@ -79,8 +83,10 @@ class NodeCheck:
 
     def __init__(self):
         self.found: list[Finding] = []
+        self.levels: list[list[bytes]] = [[]]  # kept for the peers' checkpoints, then dropped
 
     def __call__(self, levels: list[list[bytes]]) -> None:
+        self.levels = levels
         derived = {level: b"".join(nodes) for level, nodes in enumerate(levels) if level >= 1 and nodes}
         with bulk_cursor() as cursor:
             for level in itertools.count(1):  # every derived level, and stored ones while they go on
@@ -256,7 +262,56 @@ def ledger_auditor(trusted_keys=(), **options) -> Auditor:
     return Auditor(settings.PORTAL_ORIGIN, trusted, **options)
 
 
-def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True) -> list[Finding]:
+def peer_cosigned_notes(*, offline: bool, progress: Callable[[str], None] | None = None) -> Iterator[tuple[Peer, str]]:
+    """(peer, the newest checkpoint of this log it cosigned, with its cosignature), per peer.
+
+    Online, as each peer's witness serves it (C2SP tlog-witness monitoring path); offline, from
+    the cosignatures stored here, which an attacker who rolled the database back rolled back too.
+    """
+    from ledger.monitor import Unreachable, fetch
+
+    for peer in Peer.objects.filter(active=True).exclude(witness_key="").order_by("origin"):
+        if offline:
+            cosignature = peer.cosignatures.order_by("-tree_size").first()
+            stored = cosignature and Checkpoint.objects.filter(tree_size=cosignature.tree_size).first()
+            if stored:
+                yield peer, stored.note + cosignature.line
+            continue
+        url = f"{peer.url}/ledger/witness/{twitness.origin_hash(settings.PORTAL_ORIGIN)}/checkpoint"
+        try:
+            yield peer, fetch(url).decode("utf-8", errors="replace")
+        except Unreachable as exc:
+            if progress:
+                progress(f"peer {peer.origin} not checked: {exc}")
+
+
+def peer_findings(levels: list[list[bytes]], *, offline: bool = False,
+                  progress: Callable[[str], None] | None = None) -> list[Finding]:
+    """The local tree, re-derived from the entries, against each checkpoint a peer cosigned:
+    the root of its first `size` leaves must be the cosigned root (a larger cosigned size means
+    the log was rolled back; another root, that its history was rewritten)."""
+    findings, size = [], len(levels[0])
+    for peer, note in peer_cosigned_notes(offline=offline, progress=progress):
+        where = f"peer {peer.origin}"
+        try:
+            head = tcheckpoint.parse_checkpoint(tnote.parse_note(note)[0])
+            tcheckpoint.verify_cosignature(note, head, tcheckpoint.CosignatureVerifier(peer.witness_key))
+        except (tnote.NoteError, tcheckpoint.CheckpointError) as exc:
+            findings.append(Finding("peer-cosignature", where, f"no valid cosignature of this log: {exc}"))
+            continue
+        if head.origin != settings.PORTAL_ORIGIN:
+            findings.append(Finding("peer-cosignature", where, f"cosigned origin {head.origin!r} is not this log"))
+        elif head.size > size:
+            findings.append(Finding("peer-rollback", where, f"the peer cosigned tree size {head.size}, but this "
+                                    f"log has {size} sealed entries: its history was rolled back"))
+        elif root_from_levels(levels, head.size) != head.root_hash:
+            findings.append(Finding("peer-fork", where, f"the peer cosigned another root for tree size "
+                                    f"{head.size} than the entries here give: history was rewritten"))
+    return findings
+
+
+def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True,
+                  peers: bool = True, offline: bool = False) -> list[Finding]:
     """Every finding about the ledger; `keys` are trusted verifier keys besides the configured ones."""
     node_check = NodeCheck()
     blocks = list(Block.objects.order_by("height"))
@@ -275,6 +330,9 @@ def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, rec
     findings += _state_findings(blocks)
     findings += high_water_findings()
     findings += legacy_findings()
+    if peers:
+        findings += peer_findings(node_check.levels, offline=offline, progress=progress)
+    node_check.levels = [[]]
     if records:
         findings += record_findings(newest, progress)
     return findings

@@ -174,6 +174,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"  # kombu's filesystem broker, messages written whole
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
@@ -225,11 +226,16 @@ LEDGER_ANCHOR_INTERVAL = float(os.environ.get("LEDGER_ANCHOR_INTERVAL", "10"))
 # Cosignatures that make a checkpoint anchored; empty means a majority of the active peers.
 LEDGER_WITNESS_QUORUM = int(os.environ["LEDGER_WITNESS_QUORUM"]) if os.environ.get("LEDGER_WITNESS_QUORUM") else None
 LEDGER_ANCHOR_TIMEOUT = float(os.environ.get("LEDGER_ANCHOR_TIMEOUT", "3"))
+# The longest wait between attempts at a peer that keeps failing (doubling from the interval).
+LEDGER_ANCHOR_MAX_BACKOFF = float(os.environ.get("LEDGER_ANCHOR_MAX_BACKOFF", "600"))
 # Checkpoints a log may advance by per minute at this witness before 429; an honest log sends about 60.
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
+# How often the monitor fetches each peer's checkpoint and checks it is consistent with the last one.
+LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
+    "ledger-monitor": {"task": "ledger.tasks.monitor", "schedule": LEDGER_MONITOR_INTERVAL},
     "licenses-expire": {"task": "licenses.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
 }
 
