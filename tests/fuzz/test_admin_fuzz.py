@@ -100,12 +100,35 @@ def test_every_admin_change_page_opens_for_a_superuser(fuzz_world, model):
 
     Group.objects.create(name="fuzz")
     ledger_seal()  # a block, and the signing key's row
+    _federation_and_login_records(fuzz_world["superuser"])
     probe = Probe(fuzz_world["superuser"])
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
     for url in (reverse(f"{name}_change", args=[obj.pk]), reverse(f"{name}_history", args=[obj.pk])):
         assert probe.send("get", url).status_code == 200, probe.errors
+
+
+def _federation_and_login_records(superuser) -> None:
+    """A row for each admin that only peers, witnessing and failed logins fill: a peer, what it
+    cosigned and what we saw of it, an alarm, a failed login, an admin's backup codes."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from ledger import services
+    from ledger.models import Cosignature, MonitoredCheckpoint, WitnessedCheckpoint
+    from ledger.tlog.checkpoint import generate_cosignature_key
+    from ledger.tlog.note import generate_key
+
+    origin = "fuzz.example/peer"
+    peer = services.peer_add(origin=origin, url="http://127.0.0.1:9", log_key=generate_key(origin)[1],
+                             witness_key=generate_cosignature_key(origin)[1])
+    note = f"{origin}\n1\n{'A' * 43}=\n\n— {origin} AAAA\n"
+    WitnessedCheckpoint.objects.create(origin=origin, size=1, root=bytes(32), note=note, cosignature="— x AAAA\n")
+    Cosignature.objects.create(peer=peer, tree_size=1, line="— x AAAA\n", timestamp=1)
+    MonitoredCheckpoint.objects.create(peer=peer, size=1, root=bytes(32), note=note)
+    services.alarm_raise(kind="fork", origin=origin, message="fuzz", evidence=note)
+    Client(REMOTE_ADDR="192.0.2.7").post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    StaticDevice.objects.create(user=superuser, name="backup codes")
 
 
 def _site_routes(resolver=None, prefix=""):

@@ -64,10 +64,14 @@ def _real_records(world) -> dict:
     from land_registry.models import Parcel
     from ledger.services import ledger_seal
     from licenses import selectors, services
+    from licenses.models import Authorisation
 
     licence = selectors.licences_of(world["citizen"]).first()
     share, token = services.share_create(licence=licence, fields=[], purpose="fuzz",
                                          expires_at=timezone.now() + dt.timedelta(days=1))
+    # The demo's request is pending: a department sees an authorisation once its holder has approved it.
+    pending = Authorisation.objects.filter(department__code=world["department"].office).first()
+    services.authorisation_approve(authorisation=pending)
     block = ledger_seal()
     return {"licence": licence.public_ref, "share": share.public_ref, "token": token,
             "authorisation": selectors.authorisations_of_department(world["department"]).first().public_ref,

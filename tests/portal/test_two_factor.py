@@ -56,7 +56,10 @@ def test_the_admin_login_with_password_and_the_current_code_works(client, clerk)
 def test_a_missing_or_malformed_code_is_refused(client, clerk, token):
     enrol("clerk_wu")
     response = admin_login(client, "clerk_wu", token=token)
-    assert response.status_code == 200 and 'class="errornote"' in response.text
+    if token in ("12345678901234567890", "\x00"):  # past 64 bits, NUL: refused before the form (400)
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 200 and 'class="errornote"' in response.text
     assert client.get("/admin/").status_code == 302
 
 
