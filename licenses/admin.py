@@ -13,6 +13,7 @@ from guardian.admin import GuardedModelAdmin
 from licenses import selectors, services
 from licenses.blind_index import number_index
 from licenses.models import Department, Licence, LicenceType
+from portal import idnumber
 from portal.models import Role, User
 
 
@@ -45,6 +46,11 @@ class LicenceIssueForm(forms.ModelForm):
         model = Licence
         fields = ("licence_type", "number", "holder_name", "national_id", "address", "valid_from",
                   "valid_until")
+
+    def clean_national_id(self):
+        number = idnumber.normalize(self.cleaned_data["national_id"])
+        idnumber.validate(number)  # GB 11643: a mistyped digit is caught before anything is written
+        return number
 
     def clean_holder_username(self):
         holder = User.objects.filter(username=self.cleaned_data["holder_username"], role=Role.CITIZEN).first()

@@ -14,6 +14,7 @@ from licenses import selectors, services
 from licenses.models import REMINDER_DAYS, LicenceType
 from licenses.throttling import DepartmentRequestThrottle
 from licenses.verification import check_presentation, verify_licence
+from portal import idnumber
 from portal.models import Role
 
 
@@ -262,6 +263,11 @@ class AuthorisationRequestApi(LicenceApi):
     class AuthorisationRequestInput(serializers.Serializer):
         licence_type = serializers.SlugRelatedField(slug_field="code", queryset=LicenceType.objects.all())
         national_id = serializers.CharField(max_length=64)
+
+        def validate_national_id(self, value):
+            # GB 11643, checked on the number alone: the answer says nothing about who holds what.
+            idnumber.validate(value)
+            return idnumber.normalize(value)
         fields = serializers.ListField(child=serializers.CharField(), allow_empty=True)
         purpose = serializers.CharField(max_length=200)
         ends_at = serializers.DateTimeField(help_text="at most 90 days from now")

@@ -83,18 +83,18 @@ def load(stdout) -> list[tuple[str, str, str]]:
     assign_perm("licenses.manage_licences", clerk_t, departments["transport"])
     assign_perm("licenses.manage_licences", clerk_m, departments["market"])
 
-    wang_person = ("王芳", "110105198806154327", "北京市朝阳区建国路88号")
-    li_person = ("李强", "440106197911023815", "广州市天河区体育东路12号")
-    driving = _licence(types, wang, "driving", "110105198806154327", wang_person,
+    wang_person = ("王芳", "110105198806154324", "北京市朝阳区建国路88号")
+    li_person = ("李强", "440106197911023818", "广州市天河区体育东路12号")
+    driving = _licence(types, wang, "driving", "110105198806154324", wang_person,
                        {"vehicle_class": "C1", "birth_date": "1988-06-15"},
                        start=today - days(2000), end=today + days(1650))
     _licence(types, wang, "business", "91110105MA01ABCD2X", wang_person,
              {"company_name": "北京芳华文化传播有限公司", "credit_code": "91110105MA01ABCD2X", "scope": "文化艺术交流"},
              start=today - days(1800), end=today + days(20))
     _licence(types, wang, "marriage", "J110105-2016-004521", wang_person,
-             {"spouse_name": "陈志远", "spouse_id": "110105198603021234", "registered_on": "2016-10-01"},
+             {"spouse_name": "陈志远", "spouse_id": "110105198603021230", "registered_on": "2016-10-01"},
              start=today - days(3300), end=today + days(36500))
-    _licence(types, li, "driving", "440106197911023815", li_person,
+    _licence(types, li, "driving", "440106197911023818", li_person,
              {"vehicle_class": "A2", "birth_date": "1979-11-02"},
              start=today - days(3000), end=today + days(600), status=LicenceStatus.SUSPENDED)
     _licence(types, li, "qualification", "HRSS-2012-778812", li_person,

@@ -27,7 +27,7 @@ def last_entry(obj):
 
 
 def test_create_writes_one_entry_with_commitment_and_public_fields():
-    record = Record.objects.create(title="Parcel 7", secret="王小明 110101199003076543", amount=5)
+    record = Record.objects.create(title="Parcel 7", secret="王小明 110101199003076544", amount=5)
     [entry] = entries_of(record)
     assert entry["v"] == 1 and entry["op"] == "create"
     assert entry["kind"] == "ledgerapp.record" and entry["ref"] == record.public_ref
@@ -40,7 +40,7 @@ def test_create_writes_one_entry_with_commitment_and_public_fields():
     assert "王小明" not in bytes(row.data).decode() and "110101" not in bytes(row.data).decode()
     # The commitment opens with the private salt: selective disclosure of one field.
     salt = field_salt(salt_key(bytes(row.salt_seed), row.pk), "secret")
-    assert entry["state"]["secret"] == field_digest(salt, "secret", "王小明 110101199003076543")
+    assert entry["state"]["secret"] == field_digest(salt, "secret", "王小明 110101199003076544")
 
 
 def test_save_records_only_changed_fields_and_skips_unledgered_changes():

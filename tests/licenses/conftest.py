@@ -11,8 +11,8 @@ from licenses.models import Department, LicenceType
 from portal.models import Role, User
 
 # Personal values the privacy tests look for in every ledger entry.
-ALICE_NAME, ALICE_ID, ALICE_ADDRESS = "王丽华", "110101199003076543", "北京市东城区景山前街4号"
-BOB_NAME, BOB_ID, BOB_ADDRESS = "李建国", "310104198512120017", "上海市徐汇区漕溪北路88号"
+ALICE_NAME, ALICE_ID, ALICE_ADDRESS = "王丽华", "110101199003076544", "北京市东城区景山前街4号"
+BOB_NAME, BOB_ID, BOB_ADDRESS = "李建国", "310104198512120015", "上海市徐汇区漕溪北路88号"
 SPOUSE_NAME = "张伟明"
 
 

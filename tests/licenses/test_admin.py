@@ -86,12 +86,14 @@ def test_clerk_issues_only_types_of_granted_departments(client, clerk_transport,
     form = client.get(ADD).content.decode()
     assert "Driving licence" in form and "Marriage certificate" not in form
     today = timezone.localdate()
-    data = {"holder_username": "alice", "number": "D-9", "holder_name": "王丽华", "national_id": "1101",
+    data = {"holder_username": "alice", "number": "D-9", "holder_name": "王丽华", "national_id": "110101199003076544",
             "address": "", "values": json.dumps({"vehicle_class": "B", "birth_date": "1990-01-01"}),
             "valid_from": today.isoformat(), "valid_until": today.replace(year=today.year + 6).isoformat(),
             "reason": "application 9"}
     refused = client.post(ADD, {**data, "licence_type": marriage.pk})
     assert refused.status_code == 200 and not Licence.objects.filter(number_index=number_index("D-9")).exists()
+    bad_id = client.post(ADD, {**data, "licence_type": driving.pk, "national_id": "110101199003076543"})
+    assert "check character" in bad_id.content.decode()  # GB 11643, before anything is written
     bad_values = client.post(ADD, {**data, "licence_type": driving.pk, "values": '{"colour": "red"}'})
     assert "Unknown fields" in bad_values.content.decode()
     response = client.post(ADD, {**data, "licence_type": driving.pk})

@@ -38,6 +38,8 @@ def test_holder_and_non_holder_get_byte_identical_answers(client, bank_transport
     # Refusals for bad input do not depend on the person either.
     assert answer(ask(client, ALICE_ID, fields=["spouse"])) == answer(ask(client, NOBODY_ID, fields=["spouse"]))
     assert ask(client, NOBODY_ID, fields=["spouse"]).status_code == 400
+    mistyped = ask(client, ALICE_ID[:-1] + ("0" if ALICE_ID[-1] != "0" else "1"))  # GB 11643 check character
+    assert mistyped.status_code == 400 and "national_id" in mistyped.json()
     # Nor does what the department can list or read afterwards: nothing until a holder approves.
     assert client.get(reverse("licenses:api-authorisations")).json() == []
     # Only the holder is asked.

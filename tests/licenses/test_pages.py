@@ -44,7 +44,7 @@ def test_list_shows_own_licences_with_status_and_a_reminder(client, alice, bob, 
 def test_detail_masks_personal_fields_until_asked_and_shows_history(client, alice, bob, alice_driving):
     client.force_login(alice)
     html = page(client, "detail", alice_driving.public_ref)
-    assert ALICE_ID not in html and "11••••••••••••••43" in html and "C1" in html
+    assert ALICE_ID not in html and "11••••••••••••••44" in html and "C1" in html
     assert "seal pending" in html
     assert ALICE_ID in page(client, "detail", alice_driving.public_ref, reveal="1")
     ledger_seal()

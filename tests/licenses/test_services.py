@@ -142,7 +142,7 @@ def test_authorisation_flow_and_department_reads(alice_driving, driving, bank_tr
         services.authorisation_request(requested_by=alice, licence_type=driving, national_id=ALICE_ID,
                                        fields=["number"], purpose="p", ends_at=in_days(3))
     auth = services.authorisation_request(
-        requested_by=bank_transport, licence_type=driving, national_id=" 110101199003076543 ",
+        requested_by=bank_transport, licence_type=driving, national_id=" 110101199003076544 ",
         fields=["number", "vehicle_class"], purpose="traffic case 7", ends_at=in_days(3))
     assert auth.licence == alice_driving
     with pytest.raises(LicenceError, match="not in force"):
