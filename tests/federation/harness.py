@@ -12,6 +12,7 @@ import os
 import secrets
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 import urllib.error
@@ -182,10 +183,25 @@ class Federation:
             self.start_portal(portal)
 
     def restore(self, portal: dev.Portal, backup: str | Path) -> None:
-        """The portal stopped, its database replaced by the backup, and started again."""
+        """The portal stopped and its database replaced by the backup (its keys and high-water mark stay)."""
         portal.stop()
         self.databases.restore(portal, backup)
-        self.start_portal(portal)
+
+    def start_refused(self, portal: dev.Portal) -> str:
+        """Starts the portal expecting its web server to refuse (a system check error), stops what
+        did start, and returns what the web server printed; raises if it started serving instead."""
+        log = portal.var_dir / "web.log"
+        offset = log.stat().st_size if log.exists() else 0
+        self.start_portal(portal, wait=False)
+        try:
+            portal.processes[0].wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{portal.origin}: the web server started instead of refusing") from None
+        finally:
+            portal.stop()
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
 
     def stop(self) -> None:
         dev.stop_processes([process for portal in self.portals for process in portal.processes])

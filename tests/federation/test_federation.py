@@ -1,6 +1,8 @@
 """Three real portals on loopback witness each other: separate processes, databases, keys, Celery
 workers with beat. They cosign each other's checkpoints, survive a peer going away, and catch a
-database restored from an old backup and a history rewritten and re-signed after it was cosigned.
+database restored from an old backup and a history rewritten and re-signed after it was cosigned:
+the portal itself refuses to start on either (its high-water mark) until the operator acknowledges
+it, and its peers still catch it after that.
 
 The tests run in order on one federation (module scope): the attacks come last.
 """
@@ -86,14 +88,24 @@ def test_a_database_restored_from_an_old_backup_is_caught(federation):
     a, b, c = federation
     backup = federation.backup(b, "b_backup")
     old, _ = cosigners(b, [])
+    # Two entries after the backup: the acknowledgement (one entry) leaves the restored tree still smaller.
     federation.write(b, "later")
-    assert wait_for(lambda: witnessed_size(a, b) > old and witnessed_size(c, b) > old, timeout=45), \
+    federation.write(b, "later-again")
+    assert wait_for(lambda: witnessed_size(a, b) > old + 1 and witnessed_size(c, b) > old + 1, timeout=45), \
         federation.logs(b)
-    assert wait_for(lambda: monitored_size(a, b) > old, timeout=30), federation.logs(a)
+    assert wait_for(lambda: monitored_size(a, b) > old + 1, timeout=30), federation.logs(a)
     federation.restore(b, backup)
+    # The portal remembers (outside its database) the tree it signed: it refuses to start on the old one.
+    refused = federation.start_refused(b)
+    assert "ledger.E006" in refused and "acknowledge_restore" in refused, refused
+    acknowledged = b.manage("acknowledge_restore", "--reason", "restored from the nightly backup")
+    assert "Acknowledged" in acknowledged.stdout, acknowledged.stdout
+    federation.start_portal(b)
+    # Acknowledged locally, the rollback is still caught by those who remember the larger tree.
     raised = wait_for(lambda: alarm(a, "rollback", b.origin), timeout=30)
     assert raised, federation.logs(a)
     assert raised["evidence"].count(f"— {b.origin} ") == 2  # both signed checkpoints, the larger one first
+    assert wait_for(lambda: cosigners(b, [])[0] > old, timeout=30), federation.logs(b)  # the acknowledgement sealed
     verified = b.manage("verify_ledger", "--no-records", check=False)
     assert verified.returncode != 0 and "peer-rollback" in verified.stdout, verified.stdout
 
@@ -104,6 +116,11 @@ def test_a_rewritten_and_resigned_history_is_refused_and_caught(federation):
     forged = subprocess.run([sys.executable, "-m", "tests.federation.forge", "rewrite"], env=c.env,
                             capture_output=True, text=True)
     assert forged.returncode == 0, forged.stderr
+    # The high-water mark outside the database shows the tree was replaced: the portal refuses to start...
+    refused = federation.start_refused(c)
+    assert "ledger.E006" in refused and "acknowledge_restore" in refused, refused
+    # ... until the operator acknowledges it; its peers then judge the rewritten history it serves.
+    c.manage("acknowledge_restore", "--reason", "database replaced by the operator")
     federation.start_portal(c)
     cosigned = witnessed_size(a, c)
     federation.write(c, "after-rewrite")
