@@ -50,28 +50,25 @@ def read_key_file(path: Path) -> str:
     return path.read_text().strip()
 
 
-@lru_cache(maxsize=4)
-def _signer_for(path: str, mtime: float) -> note.Signer:
-    return note.Signer(read_key_file(Path(path)))
+@lru_cache(maxsize=8)
+def _parsed(path: str, mtime: float, parse):
+    return parse(read_key_file(Path(path)))
+
+
+def _key_from(path, parse):
+    """A key file parsed once per version of the file (a rotation writes a new mtime)."""
+    path = Path(path)
+    if not path.exists():
+        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
+    return _parsed(str(path), path.stat().st_mtime, parse)
 
 
 def signer() -> note.Signer:
-    path = Path(settings.PORTAL_SIGNING_KEY_FILE)
-    if not path.exists():
-        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
-    return _signer_for(str(path), path.stat().st_mtime)
-
-
-@lru_cache(maxsize=4)
-def _pseudonym_key_for(path: str, mtime: float) -> bytes:
-    return bytes.fromhex(read_key_file(Path(path)))
+    return _key_from(settings.PORTAL_SIGNING_KEY_FILE, note.Signer)
 
 
 def pseudonym_key() -> bytes:
-    path = Path(settings.PORTAL_PSEUDONYM_KEY_FILE)
-    if not path.exists():
-        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
-    return _pseudonym_key_for(str(path), path.stat().st_mtime)
+    return _key_from(settings.PORTAL_PSEUDONYM_KEY_FILE, bytes.fromhex)
 
 
 def create_signing_key(path: Path, origin: str) -> str:
@@ -81,17 +78,9 @@ def create_signing_key(path: Path, origin: str) -> str:
     return verifier_key
 
 
-@lru_cache(maxsize=4)
-def _witness_signer_for(path: str, mtime: float) -> tcheckpoint.CosignatureSigner:
-    return tcheckpoint.CosignatureSigner(read_key_file(Path(path)))
-
-
 def witness_signer() -> tcheckpoint.CosignatureSigner:
     """This portal's cosigner (C2SP cosignature/v1), a key of its own apart from the log key."""
-    path = Path(settings.PORTAL_WITNESS_KEY_FILE)
-    if not path.exists():
-        raise KeyFileError(f"{path} does not exist. Create keys with `python manage.py init_keys`.")
-    return _witness_signer_for(str(path), path.stat().st_mtime)
+    return _key_from(settings.PORTAL_WITNESS_KEY_FILE, tcheckpoint.CosignatureSigner)
 
 
 def create_witness_key(path: Path, name: str) -> str:
