@@ -4,6 +4,7 @@
     python3 dev.py run     # venv, install, keys, demo data; three peer portals, each with a Celery worker and beat
     python3 dev.py test    # venv, install, then the whole test suite (pytest); extra args go to pytest
     python3 dev.py totp    # the demo staff users' current one-time code for the admin login
+    python3 dev.py manage COMMAND [ARGS]   # a Django management command, as `run`'s first portal (venv, settings, var/)
 
 `Portal` and `federation_*` below are also the tests' and benchmarks' way to run real portals
 (tests/federation/harness.py), so this file stays standard library only.
@@ -221,7 +222,8 @@ def run(extra):
     federation_prepare(portals)
     first.manage("collectstatic", "--no-input", "--verbosity", "0")
     step("loading demo data")
-    print(first.manage("seed_demo").stdout, end="")
+    demo = first.manage("seed_demo").stdout
+    print(demo, end="")
     first.manage("seal")
     # Ctrl-C, and a SIGTERM from a supervisor, stop all three; even where the shell started us ignoring SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -238,6 +240,8 @@ def run(extra):
             portal.wait_ready()
         for portal in portals:
             print(f"    {portal.origin:28} {portal.url}/   checkpoint: {portal.url}/ledger/checkpoint", flush=True)
+        # The logins again, below the servers' start-up lines that pushed them off the screen.
+        print(demo[demo.find("Demo logins"):], end="", flush=True)
         step(f"the portal: http://{first.host}:{first.port}/  (Ctrl-C stops all three)")
         while all(portal.running() for portal in portals):
             time.sleep(0.5)
@@ -274,6 +278,13 @@ def test(extra):
     sys.exit(subprocess.run(args, cwd=ROOT).returncode)
 
 
+def manage(extra):
+    """`manage.py ARGS` with the venv's Python and the settings `run` gives its first portal."""
+    ensure_env("requirements.txt")
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+    sys.exit(subprocess.run([PY, "manage.py", *extra], cwd=ROOT, env=env).returncode)
+
+
 def totp(extra):
     ensure_env("requirements.txt")
     subprocess.run([PY, "manage.py", "seed_demo", "--code"], cwd=ROOT, check=True,
@@ -281,7 +292,7 @@ def totp(extra):
 
 
 def main():
-    commands = {"run": run, "test": test, "totp": totp}
+    commands = {"run": run, "test": test, "totp": totp, "manage": manage}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

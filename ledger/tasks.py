@@ -1,12 +1,18 @@
+import logging
+
 from celery import shared_task
 
 from ledger import anchoring, monitor, services
+
+logger = logging.getLogger("ledger.seal")
 
 
 @shared_task(name="ledger.tasks.seal", ignore_result=True)
 def seal():
     """Beat runs this every LEDGER_SEAL_INTERVAL seconds; `manage.py seal` calls the same service."""
     results = services.ledger_seal_all()
+    for result in results:  # one line per block; nothing when there was nothing to seal
+        logger.info("sealed block %d: %d entries, tree size %d", result.height, result.count, result.tree_size)
     return sum(result.count for result in results)
 
 

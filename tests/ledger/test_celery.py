@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
@@ -38,4 +39,17 @@ def test_beat_and_worker_seal_new_entries(worker, tmp_path):
     log = (tmp_path / "worker.log").read_text()
     assert sealed, log[-3000:]
     assert Block.objects.exists()
-    assert "ledger.tasks.seal" in log
+
+
+def test_the_worker_logs_one_line_per_block_and_nothing_for_runs_with_nothing_to_seal(worker, tmp_path):
+    Record.objects.create(title="one")
+    assert wait_for(lambda: Block.objects.exists(), timeout=90), (tmp_path / "worker.log").read_text()[-3000:]
+    heights = set(Block.objects.values_list("height", flat=True))
+    log_file = tmp_path / "worker.log"
+    # Beat goes on sealing every 0.5 s with nothing left: those runs must not add a line.
+    time.sleep(3)
+    log = log_file.read_text()
+    sealed_lines = [line for line in log.splitlines() if "sealed block" in line]
+    assert sorted(int(line.split("sealed block ")[1].split(":")[0]) for line in sealed_lines) == sorted(heights)
+    assert "Task ledger.tasks.seal" not in log  # Celery's received/succeeded lines for routine runs
+    assert "Sending due task" not in log
