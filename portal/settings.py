@@ -93,9 +93,13 @@ TEMPLATES = [
 
 # Database: SQLite under var/ unless DATABASE_URL names another (PostgreSQL in production).
 SQLITE_PATH = VAR_DIR / "gongxin.sqlite3"
+# A server database keeps each process's connection for DATABASE_CONN_MAX_AGE seconds (a new one
+# per request costs more than most of our queries), checked before reuse after a request.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=0
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60 if "DATABASE_URL" in os.environ else 0)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
