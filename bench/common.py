@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def setup(label: str):
+def setup(label: str, settings_module: str = "tests.settings"):
     tmp = Path(tempfile.mkdtemp(prefix=f"gongxin-bench-{label}-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     os.environ["PORTAL_VAR_DIR"] = str(tmp)
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):

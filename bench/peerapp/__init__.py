@@ -1,0 +1,1 @@
+"""Models for bench/peer_overhead.py only: BenchPlain's fields under other audit libraries."""
