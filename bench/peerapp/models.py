@@ -17,13 +17,20 @@ class Fields(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return self.name
+
 
 class BenchSimpleHistory(Fields):
     history = HistoricalRecords()
 
+    def __str__(self):
+        return self.name
+
 
 class BenchAuditlog(Fields):
-    pass
+    def __str__(self):
+        return self.name
 
 
 auditlog.register(BenchAuditlog)
@@ -33,4 +40,5 @@ if "pghistory" in settings.INSTALLED_APPS:
 
     @pghistory.track()
     class BenchPgHistory(Fields):
-        pass
+        def __str__(self):
+            return self.name
