@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from ledger import selectors
 from ledger.models import Alarm
 from ledger.tlog import witness as twitness
+from portal import db_router
 
 # Tree sizes and indexes are 64-bit in the database; larger numbers are refused as input (400).
 MAX_INDEX = 2**63 - 1
@@ -22,6 +23,14 @@ def b64(value: bytes) -> str:
 class PublicLedgerView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code in (400, 404) and db_router.reading_replica():
+            # The replica may not yet have replayed what the primary sealed: ask the primary before saying no.
+            with db_router.primary():
+                response = super().dispatch(request, *args, **kwargs)
+        return response
 
     def handle_exception(self, exc):
         if isinstance(exc, selectors.LedgerQueryError):
