@@ -364,3 +364,41 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.parcel} {self.registration}"
+
+
+class ImportRun(models.Model):
+    """One legacy-register file being imported (land_registry/importer.py): how far it got, what it
+    made and which lines it refused. Not ledgered itself: every record it makes is."""
+
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, unique=True)
+    file_name = models.CharField(_("file name"), max_length=200)
+    lines_done = models.PositiveBigIntegerField(_("lines done"), default=0)
+    parties = models.PositiveBigIntegerField(_("parties"), default=0)
+    parcels = models.PositiveBigIntegerField(_("parcels"), default=0)
+    registrations = models.PositiveBigIntegerField(_("registrations"), default=0)
+    rights = models.PositiveBigIntegerField(_("rights"), default=0)
+    rejected_count = models.PositiveBigIntegerField(_("lines refused"), default=0)
+    rejected = models.JSONField(_("refused lines (line, reason)"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.sha256[:12]})"
+
+
+class ImportedParty(models.Model):
+    """The party an import made for a legacy id of its file, so later lines and a resumed run find it."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="+")
+    legacy_id = models.CharField(max_length=64)
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "legacy_id"], name="import_legacy_id_once")]
+
+    def __str__(self):
+        return self.legacy_id
