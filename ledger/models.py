@@ -33,8 +33,8 @@ class LedgerQuerySet(models.QuerySet):
                 return super().update(**kwargs)
             pks = list(self.select_for_update().values_list("pk", flat=True))
             count = super().update(**kwargs)
-            for obj in self.model._base_manager.using(self.db).filter(pk__in=pks).iterator(2000):
-                recorder.record(obj, "update", names, using=self.db)
+            changed = self.model._base_manager.using(self.db).filter(pk__in=pks).iterator(2000)
+            recorder.record_many(((obj, "update", names) for obj in changed), using=self.db)
             return count
 
     update.alters_data = True
@@ -50,8 +50,9 @@ class LedgerQuerySet(models.QuerySet):
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, batch_size=batch_size)
+            names = list(self.model.ledger_fields)
+            recorder.record_many(((obj, "create", names) for obj in created), using=self.db)
             for obj in created:
-                recorder.record(obj, "create", list(self.model.ledger_fields), using=self.db)
                 recorder.remember_state(obj)
             return created
 
@@ -62,10 +63,9 @@ class LedgerQuerySet(models.QuerySet):
         names = [name for name in fields if name in self.model.ledger_fields]
         with transaction.atomic(using=self.db, savepoint=False):
             count = super().bulk_update(objs, fields, batch_size=batch_size)
+            changes = [(obj, "update", changed) for obj in objs if (changed := recorder.changed_fields(obj, names))]
+            recorder.record_many(changes, using=self.db)
             for obj in objs:
-                changed = recorder.changed_fields(obj, names)
-                if changed:
-                    recorder.record(obj, "update", changed, using=self.db)
                 recorder.remember_state(obj)
             return count
 

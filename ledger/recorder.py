@@ -86,17 +86,19 @@ def _plan(model) -> tuple[tuple[str, str, int, bool, object], ...]:
     return tuple(plan)
 
 
-def _value(obj, name, attname, kind, public, to_python):
+def _value(obj, name, attname, kind, public, to_python, *, created=False):
     if kind == PLAIN:
         # As the value reads back from the database: 1 saved to a CharField commits as "1".
         return _plain(to_python(getattr(obj, attname)))
     if kind == MANY:
-        return [] if obj.pk is None else sorted(getattr(obj, name).values_list("pk", flat=True))
+        # A row just inserted has no link rows yet: they can only be written after it.
+        return [] if obj.pk is None or created else sorted(getattr(obj, name).values_list("pk", flat=True))
     related_id = getattr(obj, attname)
     if related_id is None or not public:
         return related_id
     related = getattr(obj, name)
-    return getattr(related, "public_ref", str(related))
+    ref = getattr(related, "public_ref", None)
+    return str(related) if ref is None else ref
 
 
 def ledger_value(obj, name: str):
@@ -107,13 +109,13 @@ def ledger_value(obj, name: str):
     raise KeyError(f"{type(obj).__name__}.{name} is not a ledger field")
 
 
-def state_of(obj, key: bytes) -> tuple[dict, dict]:
+def state_of(obj, key: bytes, *, created=False) -> tuple[dict, dict]:
     """The commitment (field -> salted digest) and the public-by-law fields in clear; `key` is the
-    entry's salt key (salt_key)."""
+    entry's salt key (salt_key); `created`: the state of a row just inserted."""
     state, public = {}, {}
     for step in _plan(type(obj)):
         name = step[0]
-        value = _value(obj, *step)
+        value = _value(obj, *step, created=created)
         state[name] = field_digest(field_salt(key, name), name, value)
         if step[3]:
             public[name] = value
@@ -155,7 +157,7 @@ def entry_row(obj, op: str, changed, connection) -> tuple:
     now = dt.datetime.now(dt.UTC)
     time = entry_time(now)
     seed = os.urandom(16)
-    state, public = ({}, {}) if op == "delete" else state_of(obj, salt_key(seed))
+    state, public = ({}, {}) if op == "delete" else state_of(obj, salt_key(seed), created=op == "create")
     canonical.check(public, "$.public")  # the only part not built of strings here
     kind = type(obj)._meta.label_lower
     data = canonical.encode_checked({
@@ -183,6 +185,20 @@ def record(obj, op: str, changed, *, using: str = "default") -> None:
     # The driver's own execute: this runs once per change, and Django's cursor wrapper costs more
     # than the insert itself. The atomic block guarantees an open connection.
     connection.connection.execute(_INSERT_QMARK if connection.vendor == "sqlite" else _INSERT, row)
+
+
+def record_many(changes, *, using: str = "default") -> None:
+    """Writes the entries of many changes, `(obj, op, changed)` each, in one statement batch and in
+    their order (the bulk paths)."""
+    connection = connections[using]
+    rows = [entry_row(obj, op, changed, connection) for obj, op, changed in changes]
+    if not rows:
+        return
+    if connection.vendor == "sqlite":
+        connection.connection.executemany(_INSERT_QMARK, rows)
+    else:
+        with connection.connection.cursor() as cursor:
+            cursor.executemany(_INSERT, rows)
 
 
 class _Rider:

@@ -15,8 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--clerk", required=True, help="username the imported registrations are prepared by")
         parser.add_argument("--checker", required=True, help="username they are approved by (another clerk)")
         parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--all-refused", action="store_true",
+                            help=f"list every refused line kept (up to 10000), not only the first {REPORT_LINES}")
 
-    def handle(self, *args, file, clerk, checker, batch_size, **options):
+    def handle(self, *args, file, clerk, checker, batch_size, all_refused, **options):
         users = get_user_model().objects
         try:
             maker, approver = users.get(username=clerk), users.get(username=checker)
@@ -46,7 +48,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {run.file_name}: {run.parties} parties, {run.parcels} parcels, "
                           f"{run.registrations} registrations, {run.rights} rights; "
                           f"{run.rejected_count} lines refused.")
-        for line, reason in run.rejected[:REPORT_LINES]:
+        shown = run.rejected if all_refused else run.rejected[:REPORT_LINES]
+        for line, reason in shown:
             self.stdout.write(f"  line {line}: {reason}")
-        if run.rejected_count > REPORT_LINES:
-            self.stdout.write(f"  … and {run.rejected_count - REPORT_LINES} more (admin: register imports).")
+        if run.rejected_count > len(shown):
+            more = "run it again with --all-refused" if len(shown) < len(run.rejected) else "not kept"
+            self.stdout.write(f"  … and {run.rejected_count - len(shown)} more ({more}).")
