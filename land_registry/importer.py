@@ -267,8 +267,7 @@ def _flush(batch: Batch) -> None:
                                       for legacy_id, party in batch.new_parties)
     Parcel.objects.bulk_create(batch.new_parcels)
     Registration.objects.bulk_create([registration for registration, _parcel in batch.new_registrations])
-    for registration, parcel in batch.new_registrations:
-        registration.parcels.add(parcel)
+    Registration.objects.bulk_link("parcels", batch.new_registrations)
     Right.objects.bulk_create(batch.new_rights)
     if batch.ended_saved:
         Right.objects.bulk_update(list(batch.ended_saved.values()), ["active", "ended_on", "ended_at", "ended_by"])

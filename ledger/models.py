@@ -33,7 +33,8 @@ class LedgerQuerySet(models.QuerySet):
                 return super().update(**kwargs)
             pks = list(self.select_for_update().values_list("pk", flat=True))
             count = super().update(**kwargs)
-            changed = self.model._base_manager.using(self.db).filter(pk__in=pks).iterator(2000)
+            changed = (self.model._base_manager.using(self.db).filter(pk__in=pks)
+                       .select_related(*recorder.public_relations(self.model)).iterator(2000))
             recorder.record_many(((obj, "update", names) for obj in changed), using=self.db)
             return count
 
@@ -70,6 +71,21 @@ class LedgerQuerySet(models.QuerySet):
             return count
 
     bulk_update.alters_data = True
+
+
+    def bulk_link(self, name: str, pairs) -> None:
+        """Adds the links `(record, target)` of many-to-many field `name` in one insert, and records
+        one entry per record whose links changed (what `record.name.add(target)` does one by one)."""
+        field = self.model._meta.get_field(name)
+        through = field.remote_field.through
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        pairs = list(pairs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            models.QuerySet(through, using=self.db).bulk_create(
+                [through(**{source: record, target: other}) for record, other in pairs])
+            recorder.record_updates(self.model, name, {record.pk for record, _other in pairs}, self.db)
+
+    bulk_link.alters_data = True
 
 
 class LedgerManager(models.Manager.from_queryset(LedgerQuerySet)):

@@ -86,13 +86,24 @@ def _plan(model) -> tuple[tuple[str, str, int, bool, object], ...]:
     return tuple(plan)
 
 
+def public_relations(model) -> list[str]:
+    """The foreign keys whose public reference an entry shows: select_related them when loading
+    records to record."""
+    return [name for name, _attname, kind, public, _to_python in _plan(model) if kind == RELATION and public]
+
+
 def _value(obj, name, attname, kind, public, to_python, *, created=False):
     if kind == PLAIN:
         # As the value reads back from the database: 1 saved to a CharField commits as "1".
         return _plain(to_python(getattr(obj, attname)))
     if kind == MANY:
         # A row just inserted has no link rows yet: they can only be written after it.
-        return [] if obj.pk is None or created else sorted(getattr(obj, name).values_list("pk", flat=True))
+        if obj.pk is None or created:
+            return []
+        prefetched = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+        if prefetched is not None:
+            return sorted(related.pk for related in prefetched)
+        return sorted(getattr(obj, name).values_list("pk", flat=True))
     related_id = getattr(obj, attname)
     if related_id is None or not public:
         return related_id
@@ -318,8 +329,9 @@ def record_updates(model, name: str, pks, using: str) -> None:
     if not pks:
         return
     with transaction.atomic(using=using, savepoint=False):
-        for obj in model._base_manager.using(using).filter(pk__in=pks):
-            record(obj, "update", [name], using=using)
+        changed = (model._base_manager.using(using).filter(pk__in=pks).order_by("pk")
+                   .select_related(*public_relations(model)).prefetch_related(name))
+        record_many(((obj, "update", [name]) for obj in changed), using=using)
 
 
 def target_delete_receivers(model, name):

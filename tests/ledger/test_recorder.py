@@ -112,6 +112,20 @@ def test_many_to_many_changes_both_directions():
     assert ledger_value(record, "tags") == []
 
 
+def test_bulk_link_adds_the_links_and_records_each_record_once_with_all_its_links():
+    records = Record.objects.bulk_create([Record(title=f"r{i}") for i in range(3)])
+    tags = [Tag.objects.create(name=f"t{i}") for i in range(2)]
+    Record.objects.bulk_link("tags", [(records[0], tags[0]), (records[0], tags[1]), (records[1], tags[1])])
+    assert sorted(records[0].tags.values_list("pk", flat=True)) == [tags[0].pk, tags[1].pk]
+    for record, held in ((records[0], tags), (records[1], tags[1:])):
+        assert [e["op"] for e in entries_of(record)] == ["create", "update"]
+        row = Entry.objects.filter(ref=record.public_ref).latest("id")
+        assert last_entry(record)["changed"] == ["tags"]
+        assert last_entry(record)["state"]["tags"] == field_digest(
+            field_salt(salt_key(bytes(row.salt_seed), row.pk), "tags"), "tags", sorted(t.pk for t in held))
+    assert len(entries_of(records[2])) == 1  # no link, no entry
+
+
 def test_change_and_entry_commit_together_or_not_at_all():
     Record.objects.create(title="dup")
     before = Entry.objects.count()
