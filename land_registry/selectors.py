@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from land_registry.models import (
@@ -126,19 +126,31 @@ def owners_to_consent(registration: Registration) -> set[int]:
                                     kind=RightKind.OWNERSHIP).values_list("holder_id", flat=True))
 
 
+def _family(parcel: Parcel, direction: str) -> list[dict]:
+    """The parcel's ancestors (`parents`) or descendants (`children`) as nested {parcel, direction},
+    read one generation per query."""
+    through = Parcel.parents.through
+    mine, theirs = ("from_parcel_id", "to_parcel_id") if direction == "parents" else ("to_parcel_id",
+                                                                                       "from_parcel_id")
+    links, seen, generation = {}, {parcel.pk}, [parcel.pk]
+    while generation:
+        rows = list(through.objects.filter(**{f"{mine}__in": generation}).values_list(mine, theirs))
+        for pk, other in rows:
+            links.setdefault(pk, []).append(other)
+        generation = list({other for _pk, other in rows} - seen)
+        seen.update(generation)
+    parcels = Parcel.objects.in_bulk(seen)
+
+    def tree(pk, path):
+        return [{"parcel": parcels[other], direction: tree(other, path | {other})}
+                for other in sorted(links.get(pk, []), key=lambda other: parcels[other].number) if other not in path]
+
+    return tree(parcel.pk, {parcel.pk})
+
+
 def lineage(parcel: Parcel) -> dict:
     """The parcel's family tree: ancestors and descendants as nested {parcel, parents|children}."""
-
-    def up(node, seen):
-        return {"parcel": node, "parents": [up(p, seen | {p.pk}) for p in node.parents.all()
-                                            if p.pk not in seen]}
-
-    def down(node, seen):
-        return {"parcel": node, "children": [down(c, seen | {c.pk}) for c in node.children.all()
-                                             if c.pk not in seen]}
-
-    return {"ancestors": up(parcel, {parcel.pk})["parents"],
-            "descendants": down(parcel, {parcel.pk})["children"]}
+    return {"ancestors": _family(parcel, "parents"), "descendants": _family(parcel, "children")}
 
 
 @dataclass(frozen=True)
@@ -158,13 +170,15 @@ def ledger_link(entry: Entry | None, tree_size: int) -> LedgerLink | None:
                       f"/api/ledger/proofs/inclusion?index={index}&size={tree_size}")
 
 
-def approval_entry(registration: Registration) -> Entry | None:
-    """The ledger entry that recorded the registration's approval."""
-    for entry in Entry.objects.filter(ref=registration.public_ref).order_by("id"):
-        data = json.loads(bytes(entry.data))
-        if data.get("public", {}).get("state") == RegistrationState.APPROVED:
-            return entry
-    return None
+def approval_entries(registrations) -> dict[str, Entry]:
+    """The ledger entry that recorded each registration's approval, by public ref, in one query."""
+    found = {}
+    refs = {registration.public_ref for registration in registrations}
+    for entry in Entry.objects.filter(ref__in=refs).order_by("id"):
+        if entry.ref not in found and json.loads(bytes(entry.data)).get("public", {}).get(
+                "state") == RegistrationState.APPROVED:
+            found[entry.ref] = entry
+    return found
 
 
 def newest_entry(obj) -> Entry | None:
@@ -183,14 +197,17 @@ def parcel_timeline(parcel: Parcel) -> list[TimelineEvent]:
     """Approved registrations on the parcel, oldest first, each with its ledger entry and proof."""
     tree_size = ledger_selectors.tree_head().size
     events = []
-    registrations = (parcel.registrations.filter(state=RegistrationState.APPROVED)
-                     .order_by("decided_at", "id").prefetch_related("rights", "ended_rights"))
+    with_holder = Right.objects.filter(parcel=parcel).select_related("holder", "registration", "corrects")
+    registrations = list(parcel.registrations.filter(state=RegistrationState.APPROVED)
+                         .order_by("decided_at", "id").prefetch_related(Prefetch("rights", with_holder),
+                                                                        Prefetch("ended_rights", with_holder)))
+    approvals = approval_entries(registrations)
     for registration in registrations:
         events.append(TimelineEvent(
             registration=registration,
-            rights=[r for r in registration.rights.all() if r.parcel_id == parcel.pk],
-            ended=[r for r in registration.ended_rights.all() if r.parcel_id == parcel.pk],
-            ledger=ledger_link(approval_entry(registration), tree_size),
+            rights=list(registration.rights.all()),
+            ended=list(registration.ended_rights.all()),
+            ledger=ledger_link(approvals.get(registration.public_ref), tree_size),
         ))
     return events
 

@@ -45,19 +45,28 @@ def _b64(value: bytes) -> str:
 
 def proof_bundle(entry: Entry) -> dict | None:
     """The entry with its inclusion proof in the newest signed tree; None while unsealed."""
-    if entry.leaf_index is None:
-        return None
+    return proof_bundles([entry])[entry.pk]
+
+
+def proof_bundles(entries) -> dict[int, dict | None]:
+    """proof_bundle of each entry (by primary key), with the tree read once for all of them."""
+    sealed = [entry for entry in entries if entry.leaf_index is not None]
+    bundles = {entry.pk: None for entry in entries}
+    if not sealed:
+        return bundles
     block = Block.objects.order_by("-height").first()
     checkpoint = selectors.checkpoint_latest()
-    proof, root = selectors.inclusion_proof(entry.leaf_index, block.tree_size)
-    return {
-        "index": entry.leaf_index,
-        "entry": _b64(entry.data),
-        "tree_size": block.tree_size,
-        "root": _b64(root),
-        "inclusion_proof": [_b64(node) for node in proof],
-        "checkpoint": checkpoint.note if checkpoint and checkpoint.tree_size == block.tree_size else "",
-    }
+    proofs, root = selectors.inclusion_proofs({entry.leaf_index for entry in sealed}, block.tree_size)
+    for entry in sealed:
+        bundles[entry.pk] = {
+            "index": entry.leaf_index,
+            "entry": _b64(entry.data),
+            "tree_size": block.tree_size,
+            "root": _b64(root),
+            "inclusion_proof": [_b64(node) for node in proofs[entry.leaf_index]],
+            "checkpoint": checkpoint.note if checkpoint and checkpoint.tree_size == block.tree_size else "",
+        }
+    return bundles
 
 
 @dataclass(frozen=True)
@@ -107,9 +116,11 @@ def record_history(obj) -> list[HistoryStep]:
 
     steps = []
     verifier = keys.signer().verifier_key
-    for entry in selectors.entries_for_ref(obj.public_ref):
+    entries = list(selectors.entries_for_ref(obj.public_ref))
+    bundles = proof_bundles(entries)
+    for entry in entries:
         status = "pending"
-        bundle = proof_bundle(entry)
+        bundle = bundles[entry.pk]
         if bundle and bundle["checkpoint"]:
             try:
                 check_bundle(bundle, {}, verifier)

@@ -64,12 +64,25 @@ def entry_at(index: int) -> Entry:
 
 def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
     """The RFC 9162 audit path for leaf `index` in the tree of `size`, and that tree's root."""
-    if index < 0 or size < 1 or index >= size:
-        raise LedgerQueryError(
-            _("index must be in [0, size): got index %(index)s, size %(size)s") % {"index": index, "size": size}
-        )
-    proof, roots = range_hashes(subtree_ranges_for_inclusion(index, size), [size])
-    return proof, *_sealed_roots(roots, size)
+    proofs, root = inclusion_proofs([index], size)
+    return proofs[index], root
+
+
+def inclusion_proofs(indexes, size: int) -> tuple[dict[int, list[bytes]], bytes]:
+    """The audit paths of several leaves in the tree of `size` (index -> path), read together, and
+    that tree's root."""
+    for index in indexes:
+        if index < 0 or size < 1 or index >= size:
+            raise LedgerQueryError(
+                _("index must be in [0, size): got index %(index)s, size %(size)s") % {"index": index, "size": size}
+            )
+    paths = {index: subtree_ranges_for_inclusion(index, size) for index in indexes}
+    hashes, roots = range_hashes([part for ranges in paths.values() for part in ranges], [size])
+    root, = _sealed_roots(roots, size)
+    proofs, start = {}, 0
+    for index, ranges in paths.items():
+        proofs[index], start = hashes[start:start + len(ranges)], start + len(ranges)
+    return proofs, root
 
 
 def consistency_proof(old: int, new: int) -> tuple[list[bytes], bytes, bytes]:

@@ -3,10 +3,12 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from ledger.services import ledger_seal
+from ledger.services import ledger_seal, ledger_seal_all
 from licenses import services
 from licenses.models import Authorisation, Share
 from tests.licenses.conftest import ALICE_ID, in_days, issue_driving
@@ -145,3 +147,18 @@ def test_pages_are_in_chinese_by_default(alice, alice_driving):
     client.force_login(alice)
     html = client.get(reverse("licenses:list")).content.decode()
     assert "我的证照" in html
+
+
+def test_the_licence_page_reads_a_bounded_number_of_queries_whatever_its_history(client, alice, alice_driving):
+    def queries():
+        ledger_seal_all()
+        with CaptureQueriesContext(connection) as captured:
+            assert "verified (entry" in page(client, "detail", alice_driving.public_ref)
+        return len(captured)
+
+    client.force_login(alice)
+    short = queries()
+    for n in range(4):
+        services.licence_suspend(licence=alice_driving, reason=f"check {n}")
+        services.licence_reinstate(licence=alice_driving, reason=f"cleared {n}")
+    assert queries() == short
