@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "portal",
     "licenses",
     "land_registry",
+    "transparency",
 ]
 
 MIDDLEWARE = [

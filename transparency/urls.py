@@ -1,0 +1,13 @@
+from django.urls import path
+
+import portal.converters  # noqa: F401  (registers the "index" path converter)
+from transparency import views
+
+app_name = "transparency"
+
+urlpatterns = [
+    path("transparency/", views.dashboard, name="dashboard"),
+    path("transparency/block/<index:height>/", views.block, name="block"),
+    path("transparency/entry/<index:index>/", views.entry, name="entry"),
+    path("api/transparency/latest", views.latest, name="latest"),
+]

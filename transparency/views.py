@@ -1,0 +1,72 @@
+"""The public's window on the ledger: no login, nothing but what the ledger already publishes."""
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET
+
+from ledger import selectors as ledger_selectors
+from transparency import selectors
+
+DATETIME = "Y-m-d H:i:s"
+BLOCK_ENTRIES = 500  # a block holds up to LEDGER_SEAL_BATCH entries; the page lists the first ones
+
+
+def when(value) -> str:
+    """A time in the visitor's language and the portal's zone (Asia/Shanghai), to the second."""
+    return date_format(timezone.localtime(value), DATETIME) if value else ""
+
+
+@require_GET
+def dashboard(request):
+    return render(request, "transparency/dashboard.html", {
+        "checkpoint": selectors.checkpoint_newest(),
+        "anchoring": ledger_selectors.anchoring_status(),
+        "keys": selectors.verifier_keys(),
+        "blocks": selectors.blocks_latest(),
+        "entries": [selectors.entry_summary(e) for e in selectors.entries_latest()],
+    })
+
+
+@require_GET
+def latest(request):
+    """What the dashboard refreshes without a reload: the newest checkpoint, blocks and entries."""
+    checkpoint = selectors.checkpoint_newest()
+    return JsonResponse({
+        "checkpoint": checkpoint and {"size": checkpoint.size, "root": checkpoint.root,
+                                      "created": when(checkpoint.created),
+                                      "cosignatures": len(checkpoint.cosignatures)},
+        "blocks": [{"height": b.height, "url": reverse("transparency:block", args=[b.height]), "count": b.count,
+                    "tree_size": b.tree_size,
+                    "time": when(selectors.parse_time(b.time))} for b in selectors.blocks_latest()],
+        "entries": [{**summary, "created": when(summary["created"]),
+                     "url": reverse("transparency:entry", args=[summary["index"]])}
+                    for summary in map(selectors.entry_summary, selectors.entries_latest())],
+    })
+
+
+def _or_404(read, key: int):
+    """What the ledger has at `key`, or 404 when it has nothing there."""
+    try:
+        return read(key)
+    except ledger_selectors.LedgerQueryError as exc:
+        raise Http404(str(exc)) from None
+
+
+@require_GET
+def block(request, height: int):
+    found = _or_404(ledger_selectors.block_at, height)
+    return render(request, "transparency/block.html", {
+        "sealed": found,
+        "batch_root": selectors.b64(found.batch_root), "prev_hash": selectors.b64(found.prev_hash),
+        "tree_root": selectors.b64(found.tree_root), "signature": selectors.b64(found.signature),
+        "entries": [selectors.entry_summary(e) for e in selectors.block_entries(found)[:BLOCK_ENTRIES]],
+    })
+
+
+@require_GET
+def entry(request, index: int):
+    return render(request, "transparency/entry.html", {
+        "entry": _or_404(selectors.entry_detail, index), "verifier_key": selectors.current_verifier_key(),
+    })
