@@ -166,3 +166,31 @@ def entry_detail(index: int) -> EntryView:
         fields=fields, data_b64=b64(entry.data), leaf_hash=b64(entry.leaf_hash), block=block_of(index),
         tree_size=size, proof=proof, root=root,
     )
+
+
+STATS_DAYS = 30
+
+
+def stats(days: int = STATS_DAYS) -> dict:
+    """Sealed entries per day for the last `days` days (portal zone), by kind and by office, from the
+    counts kept at seal time (ledger.counts): a read of at most days × offices × kinds rows."""
+    from django.utils.translation import gettext as _
+
+    from ledger.models import LedgerCount
+
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=days - 1)
+    axis = [first + dt.timedelta(days=n) for n in range(days)]
+    position = {day: n for n, day in enumerate(axis)}
+    by_kind: dict[str, list[int]] = {}
+    by_office: dict[str, list[int]] = {}
+    for day, office, kind, count in (LedgerCount.objects.filter(day__gte=first, day__lte=today)
+                                     .values_list("day", "office", "kind", "count")):
+        for table, key in ((by_kind, labels.kind_label(kind)), (by_office, office or _("No office"))):
+            table.setdefault(key, [0] * days)[position[day]] += count
+
+    def series(table):
+        return [{"label": key, "counts": counts} for key, counts in sorted(table.items(), key=lambda kv: -sum(kv[1]))]
+
+    return {"days": [day.isoformat() for day in axis], "by_kind": series(by_kind), "by_office": series(by_office),
+            "total": sum(sum(counts) for counts in by_kind.values())}

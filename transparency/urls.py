@@ -10,4 +10,5 @@ urlpatterns = [
     path("transparency/block/<index:height>/", views.block, name="block"),
     path("transparency/entry/<index:index>/", views.entry, name="entry"),
     path("api/transparency/latest", views.latest, name="latest"),
+    path("api/ledger/stats", views.stats, name="stats"),
 ]

@@ -4,12 +4,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from ledger import selectors as ledger_selectors
 from transparency import selectors
 
 DATETIME = "Y-m-d H:i:s"
+MAX_DAYS = 366
 BLOCK_ENTRIES = 500  # a block holds up to LEDGER_SEAL_BATCH entries; the page lists the first ones
 
 
@@ -52,6 +54,16 @@ def _or_404(read, key: int):
         return read(key)
     except ledger_selectors.LedgerQueryError as exc:
         raise Http404(str(exc)) from None
+
+
+@require_GET
+def stats(request):
+    """Sealed entries per day by kind and by office: ?days=1..366 (30 if not given)."""
+    raw = request.GET.get("days", str(selectors.STATS_DAYS))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+        return JsonResponse({"detail": _("days must be a whole number from 1 to %(max)s.") % {"max": MAX_DAYS}},
+                            status=400)
+    return JsonResponse(selectors.stats(int(raw)))
 
 
 @require_GET

@@ -53,3 +53,43 @@ async function refresh() {
 if (root && root.dataset.latestUrl) {
   setInterval(() => refresh().catch(() => {}), INTERVAL_MS);
 }
+
+// Charts of the counts kept at seal time (/api/ledger/stats), drawn with the vendored Chart.js.
+const COLOURS = ["#b3261e", "#1d4ed8", "#1b7f3b", "#a16207", "#7c3aed", "#0e7490", "#be185d", "#4b5563"];
+
+function dayLabel(iso) {
+  const lang = document.documentElement.lang || "zh-hans";
+  return new Intl.DateTimeFormat(lang, { month: "numeric", day: "numeric", timeZone: "UTC" })
+    .format(new Date(`${iso}T00:00:00Z`));
+}
+
+function stacked(canvas, days, series) {
+  return new window.Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: days.map(dayLabel),
+      datasets: series.map((s, i) => ({ label: s.label, data: s.counts, backgroundColor: COLOURS[i % COLOURS.length] })),
+    },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+    },
+  });
+}
+
+async function charts(section) {
+  const response = await fetch(section.dataset.statsUrl, { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  const stats = await response.json();
+  if (window.Chart) {
+    stacked(document.getElementById("chart-kind"), stats.days, stats.by_kind);
+    stacked(document.getElementById("chart-office"), stats.days, stats.by_office);
+  }
+  fill(section.querySelector('[data-live="totals"]'), [...stats.by_kind, ...stats.by_office].map((s) => [
+    cell(s.label), cell(String(s.counts.reduce((a, b) => a + b, 0))),
+  ]));
+  section.dataset.drawn = "true";
+}
+
+const chartSection = document.getElementById("charts");
+if (chartSection) charts(chartSection).catch(() => {});

@@ -45,6 +45,8 @@ def test_dashboard_shows_the_newest_checkpoint(visit, ledger):
     assert TITLE[visit.language] in visit.page.title()
     assert visit.page.locator('[data-live="size"]').inner_text() == str(ledger.tree_size)
     assert visit.page.locator('[data-live="blocks"] tr').count() >= 1
+    visit.page.locator('#charts[data-drawn="true"]').wait_for(timeout=10000)
+    assert visit.page.evaluate("window.Chart.getChart('chart-kind').data.datasets.length") >= 1
     assert not visit.overflows()
     visit.shot("dashboard")
 
