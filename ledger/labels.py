@@ -79,3 +79,13 @@ def op_label(op: str) -> str:
 
 def role_label(role: str) -> str:
     return str(ROLES.get(role, role))
+
+
+def choice_label(kind: str, name: str, value) -> str:
+    """A coded field value in words, from the model field's choices (`valid` -> "Valid", "有效")."""
+    model = _model(kind)
+    try:
+        choices = dict(model._meta.get_field(name).flatchoices) if model else {}
+    except LookupError:
+        choices = {}
+    return str(choices.get(value, value))

@@ -119,3 +119,41 @@ def test_switch_language_on_the_dashboard(visit, ledger):
     assert visit.page.url.endswith("/transparency/block/0/")
     assert not visit.overflows()
     visit.shot("block")
+
+
+def test_verify_a_parcel_event_from_its_timeline(visit, ledger):
+    from land_registry.models import Parcel
+
+    parcel = Parcel.objects.get(number="X01-0001")
+    visit.open(f"/land/parcels/{parcel.public_ref}/")
+    visit.page.locator('a[href$="/#verify"]').first.click()
+    visit.page.wait_for_load_state()
+    assert "/transparency/entry/" in visit.page.url
+    visit.page.click("[data-verify-button]")
+    visit.page.locator("[data-verdict]").filter(has_text=VERIFIED[visit.language]).wait_for(timeout=10000)
+    visit.shot("parcel-event-verified")
+
+
+def test_a_verifier_opens_a_share_link_and_checks_it_in_the_browser(visit, ledger):
+    from django.urls import reverse
+
+    from licenses import services as licence_services
+    from licenses.models import Department, LicenceType
+    from portal.models import Role, User
+    from tests.licenses.conftest import in_days, issue_driving
+
+    department = Department.objects.create(code="transport", name="Transport Bureau")
+    driving = LicenceType.objects.create(code="driving", name="Driving licence", department=department, fields=[
+        {"name": "vehicle_class", "label": "Vehicle class", "personal": False},
+        {"name": "birth_date", "label": "Date of birth", "personal": True},
+    ])
+    holder = User.objects.create_user("holder", password="pw", role=Role.CITIZEN)
+    licence = issue_driving(driving, holder)
+    _share, token = licence_services.share_create(licence=licence, fields=["vehicle_class"],
+                                                  expires_at=in_days(7), purpose="rental")
+    services.ledger_seal_all()
+    visit.open(reverse("licenses:verify", args=[token]))
+    visit.page.click("[data-verify-button]")
+    visit.page.locator("[data-verdict]").filter(has_text=VERIFIED[visit.language]).wait_for(timeout=10000)
+    assert not visit.overflows()
+    visit.shot("share-verified")

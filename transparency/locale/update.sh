@@ -4,7 +4,7 @@
 set -e
 tmp=$(mktemp -d)
 mkdir -p "$tmp/locale" "$tmp/templates" "$tmp/ledger"
-cp -r transparency "$tmp/" && cp -r templates/transparency "$tmp/templates/" && cp ledger/labels.py "$tmp/ledger/"
+cp -r transparency "$tmp/" && cp -r templates/transparency "$tmp/templates/" && cp ledger/labels.py "$tmp/ledger/" && mkdir -p "$tmp/templates/land_registry" && cp templates/land_registry/_timeline.html "$tmp/templates/land_registry/"
 (cd "$tmp" && "$OLDPWD/.venv/bin/django-admin" makemessages -l zh_Hans --no-location >/dev/null)
 cp "$tmp/locale/zh_Hans/LC_MESSAGES/django.po" transparency/locale/zh_Hans/LC_MESSAGES/django.po
 rm -rf "$tmp"
