@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -194,3 +195,71 @@ def stats(days: int = STATS_DAYS) -> dict:
 
     return {"days": [day.isoformat() for day in axis], "by_kind": series(by_kind), "by_office": series(by_office),
             "total": sum(sum(counts) for counts in by_kind.values())}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    what: str
+    title: str
+    url: str
+
+
+SEARCH_MAX = 200  # characters of a query; longer is refused
+_REF = re.compile(r"[a-z2-7]{26}")
+_SHARE_LINK = re.compile(r"(?:.*/licences/verify/)?([A-Za-z0-9_-]{20,100})/?")
+
+
+def search(query: str) -> list[SearchResult]:
+    """What a ledger entry index, a public reference, a parcel number or a share code (or link) names;
+    each an indexed lookup."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from land_registry.models import Parcel
+    from licenses.models import Share
+    from licenses.services import token_index
+
+    results = []
+    if query.isascii() and query.isdigit() and len(query) <= 18:
+        entry = Entry.objects.filter(leaf_index=int(query)).only("leaf_index", "kind").first()
+        if entry is not None:
+            results.append(SearchResult(_("Ledger entry %(index)s") % {"index": entry.leaf_index},
+                                        labels.kind_label(entry.kind),
+                                        reverse("transparency:entry", args=[entry.leaf_index])))
+    for parcel in Parcel.objects.filter(number=query).only("number", "public_ref", "location"):
+        results.append(SearchResult(_("Parcel %(number)s") % {"number": parcel.number}, parcel.location,
+                                    reverse("land_registry:parcel", args=[parcel.public_ref])))
+    if _REF.fullmatch(query.lower()):
+        for entry in (selectors.entries_for_ref(query.lower()).filter(leaf_index__isnull=False)
+                      .only("leaf_index", "kind")[:LATEST * 5]):
+            results.append(SearchResult(_("Ledger entry %(index)s") % {"index": entry.leaf_index},
+                                        labels.kind_label(entry.kind),
+                                        reverse("transparency:entry", args=[entry.leaf_index])))
+    share = _SHARE_LINK.fullmatch(query)
+    if share and Share.objects.filter(token_index=token_index(share.group(1))).exists():
+        results.append(SearchResult(_("Shared licence"), _("Open the share link to verify it"),
+                                    reverse("licenses:verify", args=[share.group(1)])))
+    return results
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    entries: int
+    blocks: int
+    tree_size: int
+    bytes: int
+    written: dt.datetime
+
+
+def export_published() -> ExportInfo | None:
+    """The ledger export the scheduled task last published (ledger.export), or None."""
+    from ledger import export
+
+    path = export.published_path()
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return ExportInfo(meta["entries"], meta["blocks"], meta["tree_size"], stat.st_size,
+                      dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC))

@@ -1,5 +1,6 @@
 """The public's window on the ledger: no login, nothing but what the ledger already publishes."""
-from django.http import Http404, JsonResponse
+from django.conf import settings
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -7,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from ledger import export
 from ledger import selectors as ledger_selectors
 from transparency import selectors
 
@@ -82,3 +84,33 @@ def entry(request, index: int):
     return render(request, "transparency/entry.html", {
         "entry": _or_404(selectors.entry_detail, index), "verifier_key": selectors.current_verifier_key(),
     })
+
+
+@require_GET
+def search(request):
+    """/transparency/search?q= a ledger entry index, a public reference, a parcel number or a share code."""
+    query = request.GET.get("q", "").strip()
+    if len(query) > selectors.SEARCH_MAX:
+        return render(request, "transparency/search.html", {
+            "query": "", "error": _("The search text is too long (%(max)s characters at most).")
+            % {"max": selectors.SEARCH_MAX}}, status=400)
+    return render(request, "transparency/search.html", {
+        "query": query, "results": selectors.search(query) if query else None})
+
+
+@require_GET
+def downloads(request):
+    return render(request, "transparency/downloads.html", {
+        "export": selectors.export_published(), "keys": selectors.verifier_keys(), "origin": settings.PORTAL_ORIGIN,
+        "interval_hours": settings.LEDGER_EXPORT_INTERVAL / 3600,
+    })
+
+
+@require_GET
+def download_export(request):
+    """The export the scheduled task last published; never written on request."""
+    path = export.published_path()
+    if not path.exists():
+        raise Http404(_("No ledger export has been written yet."))
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                        content_type="application/jsonl; charset=utf-8")

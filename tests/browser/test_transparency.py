@@ -137,20 +137,9 @@ def test_verify_a_parcel_event_from_its_timeline(visit, ledger):
 def test_a_verifier_opens_a_share_link_and_checks_it_in_the_browser(visit, ledger):
     from django.urls import reverse
 
-    from licenses import services as licence_services
-    from licenses.models import Department, LicenceType
-    from portal.models import Role, User
-    from tests.licenses.conftest import in_days, issue_driving
+    from tests.transparency.conftest import shared_licence
 
-    department = Department.objects.create(code="transport", name="Transport Bureau")
-    driving = LicenceType.objects.create(code="driving", name="Driving licence", department=department, fields=[
-        {"name": "vehicle_class", "label": "Vehicle class", "personal": False},
-        {"name": "birth_date", "label": "Date of birth", "personal": True},
-    ])
-    holder = User.objects.create_user("holder", password="pw", role=Role.CITIZEN)
-    licence = issue_driving(driving, holder)
-    _share, token = licence_services.share_create(licence=licence, fields=["vehicle_class"],
-                                                  expires_at=in_days(7), purpose="rental")
+    token = shared_licence()
     services.ledger_seal_all()
     visit.open(reverse("licenses:verify", args=[token]))
     visit.page.click("[data-verify-button]")

@@ -9,16 +9,8 @@ from land_registry import services as land_services
 from land_registry.models import PartyKind
 from ledger import counts, services
 from ledger.models import Entry, LedgerCount
-from tests.land_registry.conftest import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    world = World()
-    services.ledger_seal_all()
-    return world
 
 
 def stored() -> Counter:

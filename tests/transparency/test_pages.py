@@ -1,20 +1,10 @@
 """The transparency pages over HTTP: anyone sees them, bad addresses get 404, no personal data shows."""
 import pytest
 
-from ledger import services
-from tests.land_registry.conftest import World
-
 pytestmark = pytest.mark.django_db
 
 PERSONAL = ["张伟", "李娜", "王芳", "110101199003076544", "11010219770101003X", "和平里1号", "a@example.org",
             "citizena"]
-
-
-@pytest.fixture
-def world():
-    world = World()
-    services.ledger_seal_all()
-    return world
 
 
 def test_anonymous_sees_the_dashboard_with_the_newest_checkpoint(client, world):
