@@ -73,3 +73,11 @@ def test_dashboard_and_stats_do_not_scan_the_entry_table(client, world):
             sql = query["sql"]
             if '"ledger_entry"' in sql:
                 assert "LIMIT" in sql and "COUNT(" not in sql.upper(), (url, sql)
+
+
+def test_a_second_visitor_within_seconds_costs_no_ledger_query(client, world):
+    client.get("/transparency/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/transparency/").content.decode()
+    assert "data-live=\"size\"" in html
+    assert not [q["sql"] for q in queries.captured_queries if "ledger_" in q["sql"]]
