@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
 from land_registry.models import (
@@ -158,6 +159,7 @@ class LedgerLink:
     index: int | None
     entry_url: str
     proof_url: str
+    page_url: str = ""  # the entry's public page, which verifies it in the visitor's browser
 
 
 def ledger_link(entry: Entry | None, tree_size: int) -> LedgerLink | None:
@@ -167,7 +169,8 @@ def ledger_link(entry: Entry | None, tree_size: int) -> LedgerLink | None:
         return LedgerLink(None, "", "")
     index = entry.leaf_index
     return LedgerLink(index, f"/api/ledger/entries/{index}",
-                      f"/api/ledger/proofs/inclusion?index={index}&size={tree_size}")
+                      f"/api/ledger/proofs/inclusion?index={index}&size={tree_size}",
+                      reverse("transparency:entry", args=[index]))
 
 
 def approval_entries(registrations) -> dict[str, Entry]:

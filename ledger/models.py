@@ -433,3 +433,20 @@ class MonitoredCheckpoint(models.Model):
 
     def __str__(self):
         return f"{self.peer_id} {self.size}"
+
+
+class LedgerCount(models.Model):
+    """Sealed entries per day (in the portal's zone), actor's office or department, and kind:
+    added to by each sealing run (ledger.counts), read by the transparency dashboard's charts."""
+
+    day = models.DateField()
+    office = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=100)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "ledger_count"
+        constraints = [models.UniqueConstraint(fields=["day", "office", "kind"], name="ledger_count_once")]
+
+    def __str__(self):
+        return f"{self.day} {self.office} {self.kind}: {self.count}"

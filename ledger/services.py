@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
-from ledger import highwater, keys
+from ledger import counts, highwater, keys
 from ledger.models import (
     Alarm,
     Block,
@@ -97,7 +97,8 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
     signer = ensure_signing_key_registered()  # the first key's entry goes in this very block
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, leaf_hash FROM {ENTRY_TABLE} WHERE leaf_index IS NULL ORDER BY id LIMIT %s",
+            f"SELECT id, leaf_hash, kind, created, data FROM {ENTRY_TABLE} WHERE leaf_index IS NULL "
+            "ORDER BY id LIMIT %s",
             [max_entries],
         )
         rows = cursor.fetchall()
@@ -105,8 +106,9 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
             return None
         highwater.refuse_if_restored()  # never extend a tree older than one already signed
         first = state.tree_size
-        leaves = [bytes(leaf) for _, leaf in rows]
-        _assign_indexes(cursor, [entry_id for entry_id, _ in rows], first)
+        leaves = [bytes(row[1]) for row in rows]
+        _assign_indexes(cursor, [row[0] for row in rows], first)
+        counts.add(counts.tally(row[2:] for row in rows))  # the dashboard's charts
         tree = _compact_range(first)
         nodes = []
         for leaf in leaves:

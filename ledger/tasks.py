@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from ledger import anchoring, monitor, services
+from ledger import anchoring, export, monitor, services
 
 logger = logging.getLogger("ledger.seal")
 
@@ -26,3 +26,13 @@ def anchor():
 def monitor_peers():
     """Beat runs this every LEDGER_MONITOR_INTERVAL seconds: each peer's checkpoint, checked."""
     return sum(1 for found in monitor.peers_monitor() if found.alarm)
+
+
+@shared_task(name="ledger.tasks.export", ignore_result=True)
+def export_ledger():
+    """Beat runs this every LEDGER_EXPORT_INTERVAL seconds: the export the downloads page offers,
+    written as `manage.py export_ledger` writes it, and published only when it verifies."""
+    result = export.publish_export()
+    for finding in result.findings:
+        logger.error("ledger export not published: %s", finding)
+    return result.entries

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "portal",
     "licenses",
     "land_registry",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -244,10 +245,14 @@ LEDGER_ANCHOR_MAX_BACKOFF = float(os.environ.get("LEDGER_ANCHOR_MAX_BACKOFF", "6
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
 # How often the monitor fetches each peer's checkpoint and checks it is consistent with the last one.
 LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))
+# The ledger export offered on the transparency downloads page: where, and how often it is rewritten.
+LEDGER_EXPORT_DIR = Path(os.environ.get("LEDGER_EXPORT_DIR", VAR_DIR / "exports"))
+LEDGER_EXPORT_INTERVAL = float(os.environ.get("LEDGER_EXPORT_INTERVAL", "3600"))
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
     "ledger-monitor": {"task": "ledger.tasks.monitor", "schedule": LEDGER_MONITOR_INTERVAL},
+    "ledger-export": {"task": "ledger.tasks.export", "schedule": LEDGER_EXPORT_INTERVAL},
     "licenses-expire": {"task": "licenses.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
 }
 

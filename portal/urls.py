@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("ledger.urls")),
     path("", include("licenses.urls")),
     path("", include("land_registry.urls")),
+    path("", include("transparency.urls")),
 ]
 
 handler400 = "portal.views.bad_request"

@@ -41,13 +41,14 @@ def test_each_event_links_to_its_ledger_entry_and_a_working_inclusion_proof(clie
     ledger_seal()
     html = page(client, "parcel", world.parcel.public_ref)
     assert "中国建设银行东城支行" in html  # an organisation is named in full
-    entries = re.findall(r'href="(/api/ledger/entries/\d+)"', html)
-    proofs = re.findall(r'href="(/api/ledger/proofs/inclusion\?index=\d+&amp;size=\d+)"', html)
-    assert len(entries) == len(proofs) == 2
-    entry = client.get(entries[1]).json()
+    # Each event links to its entry's public page, which verifies it in the visitor's browser.
+    pages = re.findall(r'href="/transparency/entry/(\d+)/"', html)
+    checks = re.findall(r'href="/transparency/entry/(\d+)/#verify"', html)
+    assert len(pages) == 2 and pages == checks
+    entry = client.get(f"/api/ledger/entries/{pages[1]}").json()
     assert b'"state":"approved"' in base64.b64decode(entry["data"])
     assert b'"kind":"mortgage"' in base64.b64decode(entry["data"])
-    assert client.get(proofs[1].replace("&amp;", "&")).status_code == 200
+    assert "data-verify" in client.get(f"/transparency/entry/{pages[1]}/").content.decode()
 
 
 def test_the_extract_verifies_against_the_signed_checkpoint(client, world):

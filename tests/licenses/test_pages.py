@@ -20,7 +20,10 @@ def page(client, name, *args, status=200, **query):
     response = client.get(reverse(f"licenses:{name}", args=args), query)
     assert response.status_code == status, (name, response.status_code)
     html = response.content.decode()
-    assert not re.search(r"<script|\sstyle=|\son[a-z]+=", html), "inline script or style breaks the CSP"
+    # The only script: the share verifier's in-browser check, a module file from /static/ (no inline code).
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts in ([], ['<script type="module" src="/static/transparency/verify.js">']), scripts
+    assert not re.search(r"<script[^>]*>[^<]|\sstyle=|\son[a-z]+=", html), "inline script or style breaks the CSP"
     return html
 
 
@@ -162,3 +165,25 @@ def test_the_licence_page_reads_a_bounded_number_of_queries_whatever_its_history
         services.licence_suspend(licence=alice_driving, reason=f"check {n}")
         services.licence_reinstate(licence=alice_driving, reason=f"cleared {n}")
     assert queries() == short
+
+
+def test_history_in_words_linking_each_entry_to_its_public_page(client, alice, alice_driving):
+    ledger_seal()
+    client.force_login(alice)
+    html = page(client, "detail", alice_driving.public_ref)
+    history = html[html.index("History in the ledger"):]
+    assert "Licence issued" in history and "licence.issue" not in history
+    assert ">Valid<" in history and ">valid<" not in history
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", history)  # no raw ISO times
+    index = re.search(r'href="/transparency/entry/(\d+)/"', history).group(1)
+    assert client.get(f"/transparency/entry/{index}/").status_code == 200
+
+
+def test_the_share_verifier_page_checks_the_entry_in_the_browser(client, alice, alice_driving):
+    _share, token = services.share_create(licence=alice_driving, fields=["vehicle_class"],
+                                          expires_at=in_days(7), purpose="rental")
+    ledger_seal()
+    html = page(client, "verify", token)
+    index = re.search(r'href="/transparency/entry/(\d+)/"', html).group(1)
+    assert f'data-index="{index}"' in html and "data-verify-button" in html
+    assert client.get(f"/api/ledger/entries/{index}").status_code == 200

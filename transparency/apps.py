@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TransparencyConfig(AppConfig):
+    name = "transparency"
+    verbose_name = _("Transparency dashboard")

@@ -1,0 +1,31 @@
+"""Ledger codes and times in words on any page: `{% load transparency %}`."""
+from django import template
+
+from ledger import labels
+from transparency import selectors, views
+
+register = template.Library()
+
+
+@register.filter
+def ledgertime(value) -> str:
+    """A ledger time string (RFC 3339 UTC, microseconds) in the portal's zone, to the second."""
+    return views.when(selectors.parse_time(value))
+
+
+register.filter("action_label", labels.action_label)
+register.filter("role_label", labels.role_label)
+register.filter("op_label", labels.op_label)
+
+
+@register.filter
+def choice_label(value, where: str) -> str:
+    """`entry.public.status|choice_label:"licenses.licence.status"`."""
+    kind, _, name = where.rpartition(".")
+    return labels.choice_label(kind, name, value)
+
+
+@register.inclusion_tag("transparency/_verify.html")
+def entry_verifier(index: int) -> dict:
+    """The "verify in my browser" card for ledger entry `index` (load static/transparency/verify.js)."""
+    return {"index": index, "verifier_key": selectors.current_verifier_key()}
