@@ -244,7 +244,13 @@ LEDGER_ANCHOR_MAX_BACKOFF = float(os.environ.get("LEDGER_ANCHOR_MAX_BACKOFF", "6
 LEDGER_WITNESS_RATE = int(os.environ.get("LEDGER_WITNESS_RATE", "600"))
 # How often the monitor fetches each peer's checkpoint and checks it is consistent with the last one.
 LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))
+# The log as static C2SP tlog-tiles (served at /log/), and the verified copies of peers' logs
+# (served at /mirror/<sha256 hex of the peer's origin>/); any static web server can serve both folders.
+LEDGER_TILES_DIR = Path(os.environ.get("LEDGER_TILES_DIR", VAR_DIR / "tiles"))
+LEDGER_MIRROR_DIR = Path(os.environ.get("LEDGER_MIRROR_DIR", VAR_DIR / "mirror"))
+LEDGER_MIRROR_INTERVAL = float(os.environ.get("LEDGER_MIRROR_INTERVAL", "30"))
 CELERY_BEAT_SCHEDULE = {
+    "ledger-mirror": {"task": "ledger.tasks.mirror", "schedule": LEDGER_MIRROR_INTERVAL},
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
     "ledger-monitor": {"task": "ledger.tasks.monitor", "schedule": LEDGER_MONITOR_INTERVAL},

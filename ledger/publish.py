@@ -1,0 +1,114 @@
+"""The log as static C2SP tlog-tiles files (LEDGER_TILES_DIR), written after each seal.
+
+Files are written whole (a temporary file renamed into place), full tiles once and never again, so
+that any static web server can serve the folder as it is: `checkpoint`, `tile/<L>/<N>[.p/<W>]` and
+`tile/entries/<N>[.p/<W>]`. The checkpoint file is written last: a tile it needs is always there.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from ledger import selectors
+from ledger.models import Entry, TreeNode
+from ledger.tlog import checkpoint as tcheckpoint
+from ledger.tlog import note as tnote
+from ledger.tlog import tiles as ttiles
+
+logger = logging.getLogger("ledger.tiles")
+
+CHECKPOINT = "checkpoint"
+
+
+class TileStore:
+    """A folder in the tlog-tiles layout."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def file(self, path: str) -> Path:
+        return self.root / path
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self.file(path).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self.file(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def write_tile(self, tile: ttiles.Tile, data: bytes) -> None:
+        self.write(tile.path, data)
+        if tile.full:  # its partial versions are no longer needed (tlog-tiles allows deleting them)
+            shutil.rmtree(self.file(tile.path + ".p"), ignore_errors=True)
+
+    def checkpoint_size(self) -> int:
+        """The tree size of the checkpoint file, 0 without one."""
+        body = self.read(CHECKPOINT)
+        if body is None:
+            return 0
+        try:
+            return tcheckpoint.parse_checkpoint(tnote.parse_note(body.decode())[0]).size
+        except (UnicodeDecodeError, tnote.NoteError, tcheckpoint.CheckpointError):
+            return 0
+
+
+def tiles_store() -> TileStore:
+    return TileStore(settings.LEDGER_TILES_DIR)
+
+
+def tile_contents(tile: ttiles.Tile) -> bytes:
+    """A hash tile or entry bundle from the stored log (leaves, stored perfect subtrees)."""
+    first = tile.index * ttiles.TILE_WIDTH
+    end = first + tile.width
+    if tile.level in (0, ttiles.ENTRIES):
+        field = "data" if tile.level == ttiles.ENTRIES else "leaf_hash"
+        values = [bytes(v) for v in Entry.objects.filter(leaf_index__gte=first, leaf_index__lt=end)
+                  .order_by("leaf_index").values_list(field, flat=True)]
+    else:
+        height = tile.level * ttiles.TILE_HEIGHT
+        keys = [TreeNode.key(height, j) for j in range(first, end)]
+        found = dict(TreeNode.objects.filter(id__in=keys).values_list("id", "hash"))
+        values = [bytes(found[key]) for key in keys if key in found]
+    if len(values) != tile.width:
+        raise LookupError(f"the stored log lacks hashes of {tile.path}; run verify_ledger")
+    return ttiles.encode_bundle(values) if tile.level == ttiles.ENTRIES else ttiles.encode_hashes(values)
+
+
+def publish_tiles() -> int:
+    """Writes the tiles the newest checkpoint adds to those published, then the checkpoint (with
+    the cosignatures collected so far). Returns the published tree size."""
+    checkpoint = selectors.checkpoint_latest()
+    if checkpoint is None:
+        return 0
+    store = tiles_store()
+    published = store.checkpoint_size()
+    if checkpoint.tree_size < published:
+        logger.error("tiles: the database's tree (size %d) is behind the published tiles (size %d); "
+                     "nothing published", checkpoint.tree_size, published)
+        return published
+    for tile in ttiles.tiles_between(published, checkpoint.tree_size):
+        if not (tile.full and store.file(tile.path).exists()):
+            store.write_tile(tile, tile_contents(tile))
+    note = selectors.checkpoint_cosigned_note(checkpoint).encode()
+    if store.read(CHECKPOINT) != note:
+        store.write(CHECKPOINT, note)
+    return checkpoint.tree_size
