@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from ledger import anchoring, monitor, publish, services
+from ledger import anchoring, mirror, monitor, publish, services
 
 logger = logging.getLogger("ledger.seal")
 
@@ -37,3 +37,9 @@ def monitor_peers():
 def publish_tiles():
     """After each seal (and anchoring run): the log's new tiles and checkpoint as static files."""
     return publish.publish_tiles()
+
+
+@shared_task(name="ledger.tasks.mirror", ignore_result=True)
+def mirror_peers():
+    """Beat runs this every LEDGER_MIRROR_INTERVAL seconds: each peer's new tiles, verified, copied."""
+    return sum(outcome.entries for outcome in mirror.peers_mirror())

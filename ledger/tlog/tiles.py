@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .merkle import EMPTY_ROOT, HASH_SIZE, combine_perfect, perfect_subtrees, root_hash
+from .merkle import EMPTY_ROOT, HASH_SIZE, combine_perfect, leaf_hash, perfect_subtrees, root_hash
 
 TILE_WIDTH = 256
 TILE_HEIGHT = 8  # tree levels per tile level
@@ -183,3 +183,58 @@ def root_from_levels(size: int, hashes: Mapping[int, Mapping[int, bytes]]) -> by
         except KeyError as exc:
             raise TileError(f"hash {exc} of tile level {level} is missing") from None
     return combine_perfect(parts)
+
+
+class InconsistentError(TileError):
+    """The tiles prove the new checkpoint, but not the old one: the two trees are inconsistent."""
+
+
+def hash_tiles_needed(old_size: int, new_size: int) -> list[Tile]:
+    """The hash tiles a client holding a verified tree of `old_size` fetches to verify, and keep,
+    the tree of `new_size`: on each level, from the tile where the old tree ended. The right edge
+    of each level, which the root is made of, is among them; the old tree's right edge too."""
+    return [tile for level in range(levels(new_size))
+            for tile in tiles_for_size(new_size, level, level_width(old_size, level) // TILE_WIDTH)]
+
+
+def bundles_needed(old_size: int, new_size: int) -> list[Tile]:
+    """The entry bundles the tree of `new_size` has beyond those of `old_size`."""
+    return [tile for tile in tiles_for_size(new_size, ENTRIES, old_size // TILE_WIDTH)
+            if not _unchanged(tile, old_size)]
+
+
+def verify_hash_tiles(old_size: int, old_root: bytes, new_size: int, new_root: bytes,
+                      tiles: Mapping[Tile, bytes]) -> dict[int, dict[int, bytes]]:
+    """Checks the tiles of hash_tiles_needed(old_size, new_size) against the new checkpoint (each
+    full tile hashes to its hash in the level above, the right edges make the new root) and the old
+    checkpoint (the same tiles make the old root: the trees are consistent). Returns the hashes by
+    level. TileError names the first tile that does not verify; InconsistentError the old root."""
+    hashes: dict[int, dict[int, bytes]] = {}
+    needed = hash_tiles_needed(old_size, new_size)
+    for tile in needed:
+        if tile not in tiles:
+            raise TileError(f"{tile.path} is missing")
+        level = hashes.setdefault(tile.level, {})
+        for i, value in enumerate(decode_hashes(tiles[tile], tile.width)):
+            level[tile.index * TILE_WIDTH + i] = value
+    for tile in needed:
+        if tile.full and root_hash(decode_hashes(tiles[tile], TILE_WIDTH)) != hashes[tile.level + 1][tile.index]:
+            parent = next(t for t in needed if t.level == tile.level + 1 and t.index == tile.index // TILE_WIDTH)
+            raise TileError(f"{tile.path} does not hash to hash {tile.index % TILE_WIDTH} of {parent.path}")
+    if root_from_levels(new_size, hashes) != new_root:
+        raise TileError(f"the rightmost tiles do not make the checkpoint's root for tree size {new_size}")
+    if old_size and root_from_levels(old_size, hashes) != old_root:
+        raise InconsistentError(
+            f"the tiles that prove tree size {new_size} give another root for tree size {old_size} "
+            "than the checkpoint verified before")
+    return hashes
+
+
+def verify_bundle(tile: Tile, data: bytes, leaf_hashes: Mapping[int, bytes]) -> list[bytes]:
+    """The entries of a bundle, each checked against its verified level-0 hash."""
+    entries = decode_bundle(data, tile.width)
+    first = tile.index * TILE_WIDTH
+    for i, entry in enumerate(entries):
+        if leaf_hash(entry) != leaf_hashes.get(first + i):
+            raise TileError(f"entry {first + i} of {tile.path} does not hash to its level-0 tile hash")
+    return entries

@@ -67,7 +67,7 @@ def open_signed_checkpoint(text: str, verifier_key: str) -> tuple[str, int, byte
     if not sep:
         raise SpecError("checkpoint without signatures")
     body += "\n"
-    name, key_id, key = verifier_key.split("+")
+    name, key_id, key = verifier_key.split("+", 2)
     raw = base64.b64decode(key)
     if raw[0] != 1:
         raise SpecError("not an Ed25519 key")
