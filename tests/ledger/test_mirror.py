@@ -200,3 +200,28 @@ def test_an_unreachable_peer_is_no_alarm(peer):
     assert mirror_peers() == 0
     assert not Alarm.objects.exists()
     assert MirroredLog.objects.get().last_error
+
+
+def test_the_alarm_is_in_chinese_and_public(client, peer):
+    peer.serve(entries(600))
+    peer.files["tile/entries/001"] = peer.files["tile/entries/001"][:-1]
+    mirror_peers()
+    [alarm] = client.get("/api/ledger/alarms").json()
+    assert alarm["kind"] == "mirror-bundle" and "条目包无法用其树大小为 600 的检查点验证" in alarm["message"]
+
+
+def test_mirrored_logs_admin_is_read_only_for_administrators(client, peer):
+    from tests.ledger.test_peers import make_user
+
+    peer.serve(entries(10))
+    mirror_peers()
+    listing = "/admin/ledger/mirroredlog/"
+    client.force_login(make_user("root", "admin", is_superuser=True))
+    response = client.get(listing)
+    assert response.status_code == 200 and peer.log.origin in response.content.decode()
+    assert client.get(listing + "add/").status_code == 403
+    for user in (make_user("clerk", "clerk"), make_user("citizen", "citizen")):
+        client.force_login(user)
+        assert client.get(listing).status_code in (302, 403)
+    client.logout()
+    assert client.get(listing).status_code == 302
