@@ -77,7 +77,7 @@ class _Run:
         if local is not None:
             return local
         body = monitor.fetch(self.base + tile.path, limit=MAX_TILE)
-        self.incoming.write(tile.path, body)  # kept for a resumed run; never served from here
+        self.incoming.write(tile.path, body, sync=False)  # kept for a resumed run; never served from here
         return body
 
     def checkpoint(self) -> tuple[str, tcheckpoint.Checkpoint]:
@@ -128,7 +128,8 @@ class _Run:
                               % {"origin": self.peer.origin, "size": new.size, "why": exc}, {tile.path: body}) from None
         for tile in [*tiles, *bundles]:  # all verified: into the served copy, the checkpoint last
             if not (tile.full and self.store.file(tile.path).exists()):
-                self.store.write_tile(tile, tiles.get(tile) or self.body(tile))
+                self.store.adopt(self.incoming, tile)  # body() left every other one there
+        self.store.sync()
         self.store.write(CHECKPOINT, note.encode())
         outcome.entries = fresh
         return note, new

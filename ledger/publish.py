@@ -40,15 +40,18 @@ class TileStore:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes, *, sync: bool = True) -> None:
+        """Writes a file whole (renamed into place); `sync=False` leaves the flush to one sync()
+        of the whole batch, before the checkpoint that needs them is written."""
         target = self.file(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+                if sync:
+                    out.flush()
+                    os.fsync(out.fileno())
             os.chmod(temporary, 0o644)
             os.replace(temporary, target)
         except BaseException:
@@ -56,7 +59,22 @@ class TileStore:
             raise
 
     def write_tile(self, tile: ttiles.Tile, data: bytes) -> None:
-        self.write(tile.path, data)
+        self.write(tile.path, data, sync=False)
+        self._full(tile)
+
+    @staticmethod
+    def sync() -> None:
+        """Every file written so far on disk: one flush for a batch of tiles, not one per file."""
+        os.sync()
+
+    def adopt(self, other: TileStore, tile: ttiles.Tile) -> None:
+        """Moves a tile written (whole) in `other`, on the same file system, into this store."""
+        target = self.file(tile.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(other.file(tile.path), target)
+        self._full(tile)
+
+    def _full(self, tile: ttiles.Tile) -> None:
         if tile.full:  # its partial versions are no longer needed (tlog-tiles allows deleting them)
             shutil.rmtree(self.file(tile.path + ".p"), ignore_errors=True)
 
@@ -108,6 +126,7 @@ def publish_tiles() -> int:
     for tile in ttiles.tiles_between(published, checkpoint.tree_size):
         if not (tile.full and store.file(tile.path).exists()):
             store.write_tile(tile, tile_contents(tile))
+    store.sync()
     note = selectors.checkpoint_cosigned_note(checkpoint).encode()
     if store.read(CHECKPOINT) != note:
         store.write(CHECKPOINT, note)
