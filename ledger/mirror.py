@@ -69,11 +69,14 @@ class _Run:
         self.store = store_for(peer.origin)
         self.incoming = TileStore(self.store.root / INCOMING)
         self.base = f"{peer.url}/log/"
+        self.resumed = False  # a file of an interrupted run was used (unflushed: a crash may have cut it)
 
     def body(self, tile: ttiles.Tile) -> bytes:
         """A tile from the served copy (full tiles only: immutable), from an interrupted run, or
         from the peer; whatever its source it is checked before use."""
-        local = (self.store.read(tile.path) if tile.full else None) or self.incoming.read(tile.path)
+        local = self.store.read(tile.path) if tile.full else None
+        if local is None and (local := self.incoming.read(tile.path)) is not None:
+            self.resumed = True
         if local is not None:
             return local
         body = monitor.fetch(self.base + tile.path, limit=MAX_TILE)
@@ -156,7 +159,14 @@ def mirror_peer(peer: Peer) -> Outcome:
         state, _created = MirroredLog.objects.get_or_create(peer=peer)
         run = _Run(peer, state)
         try:
-            done = run.run(outcome)
+            try:
+                done = run.run(outcome)
+            except Refused:
+                if not run.resumed:
+                    raise
+                _clear(run.incoming)  # the peer's files, fetched afresh, are what is judged
+                run = _Run(peer, state)
+                done = run.run(outcome)
         except monitor.Unreachable as exc:
             outcome.error = str(exc)
             logger.warning("mirror: %s", exc)

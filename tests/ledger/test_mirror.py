@@ -225,3 +225,17 @@ def test_mirrored_logs_admin_is_read_only_for_administrators(client, peer):
         assert client.get(listing).status_code in (302, 403)
     client.logout()
     assert client.get(listing).status_code == 302
+
+
+def test_a_file_cut_short_by_a_crash_is_fetched_again_not_blamed_on_the_peer(client, peer, settings):
+    data = entries(600)
+    peer.serve(data)
+    peer.cut_after = 4
+    mirror_peers()
+    incoming = settings.LEDGER_MIRROR_DIR / origin_hash(peer.log.origin) / ".incoming"
+    kept = incoming / "tile/0/001"
+    assert kept.exists()
+    kept.write_bytes(kept.read_bytes()[:100])  # as a crash before the flush may leave it
+    peer.cut_after = None
+    assert mirror_peers() == 600
+    assert copy(client, peer).entries == data and not Alarm.objects.exists()
