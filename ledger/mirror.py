@@ -38,6 +38,7 @@ logger = logging.getLogger("ledger.mirror")
 
 MAX_TILE = ttiles.TILE_WIDTH * (2 + ttiles.MAX_ENTRY)  # the largest entry bundle there can be
 INCOMING = ".incoming"
+LOCK_SECONDS = 120  # renewed at every file: a crashed run's lock soon expires
 
 
 class Refused(Exception):
@@ -80,6 +81,7 @@ class _Run:
         if local is not None:
             return local
         body = monitor.fetch(self.base + tile.path, limit=MAX_TILE)
+        cache.touch(_lock(self.peer), LOCK_SECONDS)
         self.incoming.write(tile.path, body, sync=False)  # kept for a resumed run; never served from here
         return body
 
@@ -151,8 +153,8 @@ def _suspects(message: str, tiles: dict[ttiles.Tile, bytes]) -> dict[str, bytes]
 def mirror_peer(peer: Peer) -> Outcome:
     """Mirrors one peer as far as its newest checkpoint, if no other run of it is under way."""
     outcome = Outcome(peer)
-    lock = f"ledger-mirror-{peer.pk}"
-    if not cache.add(lock, 1, timeout=3600):
+    lock = _lock(peer)
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
         outcome.error = "another mirroring run of this peer is under way"
         return outcome
     try:
@@ -185,6 +187,10 @@ def mirror_peer(peer: Peer) -> Outcome:
     finally:
         cache.delete(lock)
     return outcome
+
+
+def _lock(peer: Peer) -> str:
+    return f"ledger-mirror-{peer.pk}"
 
 
 def _clear(store: TileStore) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ledger import selectors
-from ledger.models import Entry, TreeNode
+from ledger.models import Block, Entry, TreeNode
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note as tnote
 from ledger.tlog import tiles as ttiles
@@ -78,15 +78,15 @@ class TileStore:
         if tile.full:  # its partial versions are no longer needed (tlog-tiles allows deleting them)
             shutil.rmtree(self.file(tile.path + ".p"), ignore_errors=True)
 
-    def checkpoint_size(self) -> int:
-        """The tree size of the checkpoint file, 0 without one."""
+    def checkpoint(self) -> tcheckpoint.Checkpoint | None:
+        """The tree head of the checkpoint file (its signatures unchecked: it is our own), if any."""
         body = self.read(CHECKPOINT)
         if body is None:
-            return 0
+            return None
         try:
-            return tcheckpoint.parse_checkpoint(tnote.parse_note(body.decode())[0]).size
+            return tcheckpoint.parse_checkpoint(tnote.parse_note(body.decode())[0])
         except (UnicodeDecodeError, tnote.NoteError, tcheckpoint.CheckpointError):
-            return 0
+            return None
 
 
 def tiles_store() -> TileStore:
@@ -118,10 +118,13 @@ def publish_tiles() -> int:
     if checkpoint is None:
         return 0
     store = tiles_store()
-    published = store.checkpoint_size()
-    if checkpoint.tree_size < published:
-        logger.error("tiles: the database's tree (size %d) is behind the published tiles (size %d); "
-                     "nothing published", checkpoint.tree_size, published)
+    head = store.checkpoint()
+    published = head.size if head else 0
+    ours = Block.objects.filter(tree_size=published).values_list("tree_root", flat=True).first()
+    if published and (checkpoint.tree_size < published or ours is None or bytes(ours) != head.root_hash):
+        # A restored or rewritten database: the published tiles stay as they are, as evidence.
+        logger.error("tiles: the published tiles (tree size %d) are not a prefix of the database's tree "
+                     "(size %d); nothing published", published, checkpoint.tree_size)
         return published
     for tile in ttiles.tiles_between(published, checkpoint.tree_size):
         if not (tile.full and store.file(tile.path).exists()):

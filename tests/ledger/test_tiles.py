@@ -175,3 +175,16 @@ def test_anyone_signed_in_or_not_reads_the_same_tiles(client, django_user_model)
     anonymous = client.get("/log/tile/entries/000.p/4").content
     client.force_login(django_user_model.objects.create_user("citizen-a", password="x"))
     assert client.get("/log/tile/entries/000.p/4").content == anonymous
+
+
+def test_a_database_behind_or_beside_the_published_tiles_publishes_nothing(client, settings):
+    add_records(9)
+    seal_and_publish()
+    published = read(client)
+    (settings.LEDGER_TILES_DIR / "checkpoint").write_bytes(
+        client.get("/log/checkpoint").content.replace(b"\n10\n", b"\n20\n"))  # a tree this database lacks
+    add_records(30, start=9)
+    assert seal_and_publish() == 20
+    assert client.get("/log/tile/0/000.p/40").status_code == 404
+    assert client.get("/log/tile/0/000.p/10").content == b"".join(
+        tilespec.leaf_hash(e) for e in published.entries)
