@@ -1,7 +1,7 @@
 """Mirror throughput: entries per second a mirror fetches from a peer's tiles on loopback, verifies
 (every hash tile against the checkpoint, every entry against its leaf hash) and stores.
-Baseline, same run: the raw download rate of the same files, fetched one after another with the
-same HTTP client and nothing else done with them.
+Baseline, same run: the raw download rate of the same files, fetched with the same HTTP client and
+the same number of requests at once (ledger.mirror.fetch_ordered), and nothing else done with them.
 
 The peer is a log of N entries sealed and published as tiles by this portal's own code, served by
 a plain static web server (`python -m http.server`, a process of its own): any such server will do.
@@ -75,7 +75,8 @@ def main():
         raw_rates, mirror_rates = [], []
         for _round in range(ROUNDS):
             start = time.perf_counter()
-            fetched = sum(len(urllib.request.urlopen(f"{base}/log/{path}", timeout=30).read()) for path in files)
+            fetched = sum(mirror.fetch_ordered(
+                lambda path: len(urllib.request.urlopen(f"{base}/log/{path}", timeout=30).read()), files))
             raw = time.perf_counter() - start
             shutil.rmtree(settings.LEDGER_MIRROR_DIR, ignore_errors=True)
             MirroredLog.objects.filter(peer=peer).delete()

@@ -19,6 +19,10 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,7 +42,21 @@ logger = logging.getLogger("ledger.mirror")
 
 MAX_TILE = ttiles.TILE_WIDTH * (2 + ttiles.MAX_ENTRY)  # the largest entry bundle there can be
 INCOMING = ".incoming"
-LOCK_SECONDS = 120  # renewed at every file: a crashed run's lock soon expires
+LOCK_SECONDS = 120  # renewed while the run goes on: a crashed run's lock soon expires
+FETCHERS = 4  # files fetched at once from one peer, while those before them are checked
+
+
+def fetch_ordered(function: Callable, items: Iterable, workers: int = FETCHERS) -> Iterator:
+    """function(item) for each item, in order, `workers` at a time and at most twice that many
+    ahead of the consumer: the network is kept busy while the CPU checks, in bounded memory."""
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 class Refused(Exception):
@@ -70,6 +88,7 @@ class _Run:
         self.store = store_for(peer.origin)
         self.incoming = TileStore(self.store.root / INCOMING)
         self.base = f"{peer.url}/log/"
+        self.touched = time.monotonic()
         self.resumed = False  # a file of an interrupted run was used (unflushed: a crash may have cut it)
 
     def body(self, tile: ttiles.Tile) -> bytes:
@@ -81,7 +100,9 @@ class _Run:
         if local is not None:
             return local
         body = monitor.fetch(self.base + tile.path, limit=MAX_TILE)
-        cache.touch(_lock(self.peer), LOCK_SECONDS)
+        if time.monotonic() - self.touched > LOCK_SECONDS / 4:  # the lock renewed, not at every file
+            self.touched = time.monotonic()
+            cache.touch(_lock(self.peer), LOCK_SECONDS)
         self.incoming.write(tile.path, body, sync=False)  # kept for a resumed run; never served from here
         return body
 
@@ -109,7 +130,8 @@ class _Run:
                 raise Refused("mirror-fork", _("%(origin)s signed two roots for tree size %(size)d")
                               % {"origin": self.peer.origin, "size": new.size})
             return None
-        tiles = {tile: self.body(tile) for tile in ttiles.hash_tiles_needed(old_size, new.size)}
+        needed = ttiles.hash_tiles_needed(old_size, new.size)
+        tiles = dict(zip(needed, fetch_ordered(self.body, needed), strict=True))
         try:
             hashes = ttiles.verify_hash_tiles(old_size, old_root, new.size, new.root_hash, tiles)
         except ttiles.InconsistentError as exc:
@@ -122,8 +144,7 @@ class _Run:
                                                                          "size": new.size, "why": exc},
                           _suspects(str(exc), tiles)) from None
         bundles, fresh = ttiles.bundles_needed(old_size, new.size), 0
-        for tile in bundles:
-            body = self.body(tile)
+        for tile, body in zip(bundles, fetch_ordered(self.body, bundles), strict=True):
             try:
                 verified = len(ttiles.verify_bundle(tile, body, hashes[0]))
                 fresh += verified - max(0, old_size - tile.index * ttiles.TILE_WIDTH)  # the new ones
