@@ -215,7 +215,11 @@ def verify_hash_tiles(old_size: int, old_root: bytes, new_size: int, new_root: b
         if tile not in tiles:
             raise TileError(f"{tile.path} is missing")
         level = hashes.setdefault(tile.level, {})
-        for i, value in enumerate(decode_hashes(tiles[tile], tile.width)):
+        try:
+            values = decode_hashes(tiles[tile], tile.width)
+        except TileError as exc:
+            raise TileError(f"{tile.path} is malformed: {exc}") from None
+        for i, value in enumerate(values):
             level[tile.index * TILE_WIDTH + i] = value
     for tile in needed:
         if tile.full and root_hash(decode_hashes(tiles[tile], TILE_WIDTH)) != hashes[tile.level + 1][tile.index]:

@@ -131,6 +131,17 @@ def test_a_tampered_tile_stores_nothing_and_raises_an_alarm(client, peer, path, 
     assert mirror_peers() == 600 and copy(client, peer).size == 700
 
 
+@pytest.mark.parametrize("path,cut", [("tile/0/001", 1), ("tile/0/002.p/88", 32), ("tile/1/000.p/2", 31)])
+def test_a_truncated_hash_tile_stores_nothing(client, peer, path, cut):
+    peer.serve(entries(600))
+    peer.files[path] = peer.files[path][:-cut]
+    mirror_peers()
+    nothing_stored(client, peer, 0)
+    found = alarm("mirror-tile", peer)
+    assert f"{path} is malformed" in found.message
+    assert [line for line in found.evidence.splitlines() if line.startswith("# tile/")] == [f"# {path} as served"]
+
+
 @pytest.mark.parametrize("cut", [1, 2, 300])
 def test_a_truncated_bundle_stores_nothing(client, peer, cut):
     peer.serve(entries(600))
