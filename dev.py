@@ -28,7 +28,7 @@ PY = BIN / "python"
 # Settings a portal must not inherit from the shell or the test run: each portal has its own.
 PORTAL_OWN_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "PORTAL_VAR_DIR", "PORTAL_ORIGIN",
                   "PORTAL_CELERY_DIR", "PORTAL_KEYS_DIR", "PORTAL_SIGNING_KEY_FILE", "PORTAL_WITNESS_KEY_FILE",
-                  "PORTAL_PSEUDONYM_KEY_FILE", "PORTAL_DATA_KEYS_FILE")
+                  "PORTAL_PSEUDONYM_KEY_FILE", "PORTAL_DATA_KEYS_FILE", "LEDGER_TILES_DIR", "LEDGER_MIRROR_DIR")
 
 
 def step(message):

@@ -10,6 +10,7 @@ from ledger.models import (
     Cosignature,
     Entry,
     LedgerKey,
+    MirroredLog,
     MonitoredCheckpoint,
     Peer,
     WitnessedCheckpoint,
@@ -124,4 +125,11 @@ class CosignatureAdmin(ReadOnlyAdmin):
 class MonitoredCheckpointAdmin(ReadOnlyAdmin):
     list_display = ("peer", "size", "checked", "last_error")
     fields = ("peer", "size", "note", "checked", "last_error")
+    readonly_fields = fields
+
+
+@admin.register(MirroredLog)
+class MirroredLogAdmin(ReadOnlyAdmin):
+    list_display = ("peer", "size", "updated", "last_error")
+    fields = ("peer", "size", "note", "updated", "last_error")
     readonly_fields = fields

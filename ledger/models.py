@@ -450,3 +450,26 @@ class LedgerCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.office} {self.kind}: {self.count}"
+
+
+class MirroredLog(models.Model):
+    """As mirror: how much of a peer's log this portal holds, verified, as tiles (one row per peer).
+
+    The tiles are files under LEDGER_MIRROR_DIR/<sha256 hex of the origin>/, in the tlog-tiles
+    layout; `size`, `root` and `note` are the peer's checkpoint they were verified against.
+    """
+
+    peer = models.OneToOneField(Peer, on_delete=models.CASCADE, related_name="mirror", primary_key=True)
+    size = models.BigIntegerField(_("tree size"), default=0)
+    root = models.BinaryField(_("root hash"), default=b"")
+    note = models.TextField(_("signed checkpoint"), blank=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        db_table = "ledger_mirrored_log"
+        verbose_name = _("mirrored log")
+        verbose_name_plural = _("mirrored logs")
+
+    def __str__(self):
+        return f"{self.peer_id} {self.size}"

@@ -9,6 +9,7 @@ signed notes as evidence. Network trouble is no alarm: it is logged and tried ag
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import urllib.error
@@ -53,14 +54,14 @@ class Observation:
     error: str = ""
 
 
-def fetch(url: str) -> bytes:
+def fetch(url: str, limit: int = MAX_RESPONSE) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=settings.LEDGER_ANCHOR_TIMEOUT) as response:
-            body = response.read(MAX_RESPONSE + 1)
-    except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts, refused connections
+            body = response.read(limit + 1)
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts, cuts
         raise Unreachable(f"{url}: {exc}") from None
-    if len(body) > MAX_RESPONSE:
-        raise Unreachable(f"{url}: answer longer than {MAX_RESPONSE} bytes")
+    if len(body) > limit:
+        raise Unreachable(f"{url}: answer longer than {limit} bytes")
     return body
 
 

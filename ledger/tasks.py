@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from ledger import anchoring, export, monitor, services
+from ledger import anchoring, export, mirror, monitor, publish, services
 
 logger = logging.getLogger("ledger.seal")
 
@@ -13,13 +13,18 @@ def seal():
     results = services.ledger_seal_all()
     for result in results:  # one line per block; nothing when there was nothing to seal
         logger.info("sealed block %d: %d entries, tree size %d", result.height, result.count, result.tree_size)
+    if results:
+        publish_tiles.delay()
     return sum(result.count for result in results)
 
 
 @shared_task(name="ledger.tasks.anchor", ignore_result=True)
 def anchor():
     """Beat runs this every LEDGER_ANCHOR_INTERVAL seconds: the newest checkpoint goes to the peers."""
-    return anchoring.anchor_checkpoint()
+    anchored = anchoring.anchor_checkpoint()
+    if anchored:
+        publish_tiles.delay()  # the checkpoint file gets the cosignatures just collected
+    return anchored
 
 
 @shared_task(name="ledger.tasks.monitor", ignore_result=True)
@@ -36,3 +41,15 @@ def export_ledger():
     for finding in result.findings:
         logger.error("ledger export not published: %s", finding)
     return result.entries
+
+
+@shared_task(name="ledger.tasks.publish_tiles", ignore_result=True)
+def publish_tiles():
+    """After each seal (and anchoring run): the log's new tiles and checkpoint as static files."""
+    return publish.publish_tiles()
+
+
+@shared_task(name="ledger.tasks.mirror", ignore_result=True)
+def mirror_peers():
+    """Beat runs this every LEDGER_MIRROR_INTERVAL seconds: each peer's new tiles, verified, copied."""
+    return sum(outcome.entries for outcome in mirror.peers_mirror())

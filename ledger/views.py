@@ -1,13 +1,20 @@
+import re
+
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from ledger import keys, selectors, services
+from ledger import keys, publish, selectors, services
+from ledger.tlog import tiles as ttiles
 from ledger.tlog import witness as twitness
 
 TEXT = "text/plain; charset=utf-8"
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=5"  # the checkpoint and partial tiles: a client soon asks again
+ORIGIN_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _text(body: str, status: int = 200) -> HttpResponse:
@@ -61,3 +68,37 @@ def witnessed_checkpoint(request, origin_hash: str):
     except ObjectDoesNotExist:
         return _text(_("This witness has not cosigned a checkpoint of that log.") + "\n", status=404)
     return _text(witnessed.note + witnessed.cosignature)
+
+
+def _tiles_file(store: publish.TileStore, path: str) -> HttpResponse:
+    """A file of a tlog-tiles folder: the checkpoint, or a tile by its one canonical path."""
+    if path == publish.CHECKPOINT:
+        body, content_type, cache = store.read(path), TEXT, SHORT
+    else:
+        try:
+            tile = ttiles.parse_tile_path(path)
+        except ttiles.TileError:
+            body = None
+        else:
+            body = store.read(tile.path)
+        content_type, cache = "application/octet-stream", IMMUTABLE if body is not None and tile.full else SHORT
+    if body is None:
+        return _text(_("No such file in this log.") + "\n", status=404)
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = cache
+    response["Access-Control-Allow-Origin"] = "*"  # tiles are public: any client may read them
+    return response
+
+
+@require_GET
+def log_file(request, path: str):
+    """This portal's log as C2SP tlog-tiles (written by ledger.tasks.publish_tiles)."""
+    return _tiles_file(publish.tiles_store(), path)
+
+
+@require_GET
+def mirror_file(request, origin_hash: str, path: str):
+    """The verified copy of a peer's log, by the SHA-256 hex of its origin, in the same layout."""
+    if not ORIGIN_HASH.fullmatch(origin_hash):
+        return _text(_("No such file in this log.") + "\n", status=404)
+    return _tiles_file(publish.TileStore(settings.LEDGER_MIRROR_DIR / origin_hash), path)

@@ -88,7 +88,9 @@ def _past_64_bits(value: str) -> bool:
     if not _INTEGER.fullmatch(value):
         return False
     # int() of thousands of digits is slow (and refused past 4300): anything over 19 digits is too large.
-    return len(value.lstrip("+-").lstrip("0")) > 19 or int(value) not in _INT64
+    # Leading zeros do not count (nor reach int(): thousands of zeros would be refused too).
+    digits = value.lstrip("+-").lstrip("0") or "0"
+    return len(digits) > 19 or int(("-" if value.startswith("-") else "") + digits) not in _INT64
 
 
 def _field_problem(values: list[str]) -> str | None:

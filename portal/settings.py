@@ -248,7 +248,13 @@ LEDGER_MONITOR_INTERVAL = float(os.environ.get("LEDGER_MONITOR_INTERVAL", "10"))
 # The ledger export offered on the transparency downloads page: where, and how often it is rewritten.
 LEDGER_EXPORT_DIR = Path(os.environ.get("LEDGER_EXPORT_DIR", VAR_DIR / "exports"))
 LEDGER_EXPORT_INTERVAL = float(os.environ.get("LEDGER_EXPORT_INTERVAL", "3600"))
+# The log as static C2SP tlog-tiles (served at /log/), and the verified copies of peers' logs
+# (served at /mirror/<sha256 hex of the peer's origin>/); any static web server can serve both folders.
+LEDGER_TILES_DIR = Path(os.environ.get("LEDGER_TILES_DIR", VAR_DIR / "tiles"))
+LEDGER_MIRROR_DIR = Path(os.environ.get("LEDGER_MIRROR_DIR", VAR_DIR / "mirror"))
+LEDGER_MIRROR_INTERVAL = float(os.environ.get("LEDGER_MIRROR_INTERVAL", "30"))
 CELERY_BEAT_SCHEDULE = {
+    "ledger-mirror": {"task": "ledger.tasks.mirror", "schedule": LEDGER_MIRROR_INTERVAL},
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},
     "ledger-monitor": {"task": "ledger.tasks.monitor", "schedule": LEDGER_MONITOR_INTERVAL},

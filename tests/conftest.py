@@ -95,6 +95,20 @@ def high_water_of_the_test(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def tiles_of_the_test(tmp_path, monkeypatch):
+    """The log's tiles and the peers' mirrors go to folders of the test's own (its processes too)."""
+    if not _django_ready():
+        yield
+        return
+    from django.conf import settings
+
+    for name, folder in (("LEDGER_TILES_DIR", "tiles"), ("LEDGER_MIRROR_DIR", "mirror")):
+        monkeypatch.setattr(settings, name, tmp_path / folder)
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    yield
+
+
+@pytest.fixture(autouse=True)
 def system_test_actor():
     """Changes made directly through the ORM in a test are ledgered as this system actor."""
     with acting_as(system_actor("test")):

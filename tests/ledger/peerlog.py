@@ -85,3 +85,36 @@ class WitnessServer:
         self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class GetServer:
+    """A peer's public GET endpoints on a free loopback port: `answer(path)` gives (status, body),
+    or None to drop the connection without an answer (a network cut)."""
+
+    def __init__(self, answer) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                found = answer(self.path)
+                if found is None:
+                    self.close_connection = True
+                    return
+                status, body = found
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,9 +1,7 @@
 """The monitor against a peer portal's public API served on loopback by an outside party (a
 PeerLog): what it stores, and each misbehaviour it raises an alarm for, with both notes."""
 import base64
-import http.server
 import json
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +10,7 @@ from ledger.models import Alarm, MonitoredCheckpoint
 from ledger.tasks import monitor_peers
 from ledger.tlog import merkle, note
 from ledger.tlog.checkpoint import sign_checkpoint
-from tests.ledger.peerlog import PeerLog
+from tests.ledger.peerlog import GetServer, PeerLog
 
 pytestmark = pytest.mark.django_db
 
@@ -22,33 +20,21 @@ class PeerApi:
 
     def __init__(self, log: PeerLog):
         self.log, self.size, self.note = log, 0, ""
-        api = self
+        self.server = GetServer(self.answer)
+        self.url, self.httpd = self.server.url, self.server.httpd
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                url = urlsplit(self.path)
-                if url.path == "/ledger/checkpoint":
-                    status, body = 200, api.note.encode()
-                elif url.path == "/api/ledger/proofs/consistency":
-                    query = {k: int(v[0]) for k, v in parse_qs(url.query).items()}
-                    proof = merkle.consistency_proof(api.log.leaves[:query["new"]], query["old"])
-                    b64 = lambda value: base64.b64encode(value).decode()  # noqa: E731
-                    status, body = 200, json.dumps({
-                        "old": query["old"], "new": query["new"], "old_root": b64(api.log.root(query["old"])),
-                        "new_root": b64(api.log.root(query["new"])), "proof": [b64(p) for p in proof]}).encode()
-                else:
-                    status, body = 404, b"not found"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def answer(self, path: str):
+        url = urlsplit(path)
+        if url.path == "/ledger/checkpoint":
+            return 200, self.note.encode()
+        if url.path == "/api/ledger/proofs/consistency":
+            query = {k: int(v[0]) for k, v in parse_qs(url.query).items()}
+            proof = merkle.consistency_proof(self.log.leaves[:query["new"]], query["old"])
+            b64 = lambda value: base64.b64encode(value).decode()  # noqa: E731
+            return 200, json.dumps({
+                "old": query["old"], "new": query["new"], "old_root": b64(self.log.root(query["old"])),
+                "new_root": b64(self.log.root(query["new"])), "proof": [b64(p) for p in proof]}).encode()
+        return 404, b"not found"
 
     def serve(self, size: int, log: PeerLog | None = None, signer=None):
         self.log = log or self.log
