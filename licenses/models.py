@@ -381,3 +381,10 @@ class UsageRecord(LedgeredModel):
 
     def __str__(self):
         return f"{self.accessor} {self.at:%Y-%m-%d %H:%M}"
+
+    def accessor_display(self) -> str:
+        """Who used the licence, in words: a department's name, or "public link"."""
+        if self.accessor == PUBLIC_LINK:
+            return str(_("public link"))
+        return Department.objects.filter(code=self.accessor).values_list("name", flat=True).first() \
+            or self.accessor

@@ -132,7 +132,8 @@ def test_authorisation_pages_and_usage_log(client, alice, bob, alice_driving, dr
     page(client, "verify", token)
     client.force_login(alice)
     html = page(client, "usage")
-    assert "transport" in html and "traffic case" in html and "public link" in html and "hotel" in html
+    assert "Transport Bureau" in html and "traffic case" in html and "public link" in html and "hotel" in html
+    assert "Licence number" in html and ">transport<" not in html  # names and labels, not codes
     client.force_login(bob)
     assert "traffic case" not in page(client, "usage")
     assert Authorisation.objects.get().status == "approved"

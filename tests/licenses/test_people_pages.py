@@ -1,0 +1,64 @@
+"""Every page: who is logged in, the login form's errors, local times and words instead of codes."""
+import datetime as dt
+import re
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import translation
+
+from licenses import services
+from tests.licenses.conftest import in_days
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_header_names_the_user_and_their_role(client, alice, bank_transport):
+    alice.last_name, alice.first_name = "王", "丽华"
+    alice.save()
+    client.force_login(alice)
+    html = client.get(reverse("licenses:list")).content.decode()
+    assert '<span class="who">王丽华 · Citizen</span>' in html
+    client.force_login(bank_transport)
+    html = client.get(reverse("home")).content.decode()
+    assert "Department user · Transport Bureau" in html  # the department's name, not its code
+    client.logout()
+    html = client.get(reverse("home")).content.decode()
+    assert 'class="who"' not in html and "Log in" in html
+
+
+def test_the_login_page_marks_its_errors(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="form-errors" role="alert"' in html
+    assert html.count('class="field invalid"') == 2  # both inputs marked
+    assert not re.search(r"<script|\sstyle=", html)
+    html = client.post(reverse("login"), {"username": "", "password": ""}).content.decode()
+    assert html.count('class="field invalid"') == 2 and "This field is required" in html
+
+
+@pytest.mark.parametrize("value", ["2026-12-01T18:05:09.123456Z", dt.datetime(2026, 12, 1, 18, 5, 9, 123456,
+                                                                              tzinfo=dt.UTC)])
+def test_times_are_shown_in_shanghai_to_the_minute(value):
+    html = Template("{% load portal_tags %}{{ v|local }}").render(Context({"v": value}))
+    assert html == "2026-12-02 02:05"
+
+
+def test_history_and_usage_in_words_in_both_languages(client, alice, alice_driving, bank_transport, driving):
+    auth = services.authorisation_request(requested_by=bank_transport, licence_type=driving,
+                                          national_id=alice_driving.national_id, fields=["holder_name"],
+                                          purpose="case", ends_at=in_days(3))
+    services.authorisation_approve(authorisation=auth)
+    services.authorisation_read(authorisation=auth, reader=bank_transport)
+    client.force_login(alice)
+    html = client.get(reverse("licenses:detail", args=[alice_driving.public_ref])).content.decode()
+    assert "licence issued" in html and "licence.issue" not in html
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", html), "raw ISO time with microseconds"
+    for path in (reverse("licenses:usage"), reverse("licenses:authorisations")):
+        html = client.get(path).content.decode()
+        assert "Holder name" in html and "holder_name" not in html
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    with translation.override("zh-hans"):
+        html = client.get(reverse("licenses:usage")).content.decode()
+    assert "持证人姓名" in html or "持有人姓名" in html
