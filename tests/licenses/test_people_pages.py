@@ -62,3 +62,29 @@ def test_history_and_usage_in_words_in_both_languages(client, alice, alice_drivi
     with translation.override("zh-hans"):
         html = client.get(reverse("licenses:usage")).content.decode()
     assert "持证人姓名" in html or "持有人姓名" in html
+
+
+def test_type_names_and_labels_are_translatable_data(client, alice, transport):
+    from django.core.exceptions import ValidationError
+
+    from licenses.models import LicenceType, validate_field_schema
+    from tests.licenses.conftest import ALICE_ADDRESS, ALICE_ID, ALICE_NAME
+
+    with pytest.raises(ValidationError):
+        validate_field_schema([{"name": "klass", "label": "类", "label_en": 3, "personal": False}])
+    kind = LicenceType.objects.create(code="car", name="机动车驾驶证", name_en="Driving licence", department=transport,
+                                      fields=[{"name": "vehicle_class", "label": "准驾车型",
+                                               "label_en": "Vehicle class", "personal": False}])
+    today = dt.date.today()
+    licence = services.licence_issue(
+        licence_type=kind, holder=alice, number="D-EN", holder_name=ALICE_NAME, national_id=ALICE_ID,
+        address=ALICE_ADDRESS, values={"vehicle_class": "C1"}, valid_from=today,
+        valid_until=today + dt.timedelta(days=9), reason="r")
+    client.force_login(alice)
+    url = reverse("licenses:detail", args=[licence.public_ref])
+    html = client.get(url).content.decode()
+    assert "<h1>Driving licence</h1>" in html and "Vehicle class" in html and "准驾车型" not in html
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    with translation.override("zh-hans"):
+        html = client.get(url).content.decode()
+    assert "<h1>机动车驾驶证</h1>" in html and "准驾车型" in html and "Vehicle class" not in html
