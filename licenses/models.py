@@ -54,7 +54,8 @@ class Claim:
 
 def validate_field_schema(value) -> None:
     """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names (and
-    optionally "label_en", the label in English), and optionally {"name": "number", "personal": true} for a number that identifies the holder."""
+    optionally "label_en", the label in English), and optionally
+    {"name": "number", "personal": true} for a number that identifies the holder."""
     if not isinstance(value, list):
         raise ValidationError(_("The fields must be a JSON list of objects."))
     seen = set()
