@@ -183,7 +183,8 @@ class ShareVerifyApi(LicenceApi):
     @extend_schema(responses={200: VerificationOutput, 404: OpenApiResponse(description="unknown link"),
                               410: OpenApiResponse(description="revoked, expired or over its view limit")})
     def get(self, request, token: str):
-        share = services.share_open(token=token, count=not _is_holder(request, token))
+        share = services.share_open(token=token, count=not _is_holder(request, token),
+                                    ticket=str(request.query_params.get("ticket", ""))[:200])
         verification = verify_licence(share.licence, share.fields, keys.signer().verifier_key)
         data = _verification_data(share, verification)
         data["share"] = {"expires_at": share.expires_at, "views": share.view_count, "max_views": share.max_views}

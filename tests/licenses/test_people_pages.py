@@ -88,3 +88,44 @@ def test_type_names_and_labels_are_translatable_data(client, alice, transport):
     with translation.override("zh-hans"):
         html = client.get(url).content.decode()
     assert "<h1>机动车驾驶证</h1>" in html and "准驾车型" in html and "Vehicle class" not in html
+
+
+def test_a_new_share_says_so_and_offers_its_link_to_copy_and_its_qr_code(client, alice, bob, alice_driving):
+    client.force_login(alice)
+    url = reverse("licenses:share-create", args=[alice_driving.public_ref])
+    response = client.post(url, {"fields": ["vehicle_class"], "days": 3, "purpose": "hotel"}, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200 and "The share is created" in html
+    assert 'data-copy="share-link"' in html and "Copy the link" in html and "/static/js/copy.js" in html
+    assert "<svg" in html and re.search(r'id="share-link"[^>]*value="http://testserver/licences/verify/', html)
+    client.force_login(bob)
+    assert client.get(response.redirect_chain[-1][0]).status_code == 404
+
+
+@pytest.mark.parametrize("data", [{"days": "9" * 30, "purpose": "p"}, {"days": "1", "purpose": "p\x00"},
+                                  {"days": "1", "purpose": "x" * 5000}, {"days": "1", "purpose": "p",
+                                                                         "max_views": "-1"}])
+def test_fuzzed_share_forms_are_refused_with_a_4xx_or_the_form_again(client, alice, alice_driving, data):
+    client.force_login(alice)
+    response = client.post(reverse("licenses:share-create", args=[alice_driving.public_ref]), data)
+    html = response.content.decode()
+    assert response.status_code == 400 or (response.status_code == 200 and "field invalid" in html)
+    assert not alice_driving.shares.exists()
+
+
+def test_the_json_of_a_viewed_share_does_not_use_up_a_view(client, alice_driving):
+    share, token = services.share_create(licence=alice_driving, fields=[], expires_at=in_days(1), purpose="p",
+                                         max_views=2)
+    html = client.get(reverse("licenses:verify", args=[token])).content.decode()
+    api_url = re.search(r'href="(/api/licences/shares/[^"]+/verify\?ticket=[^"]+)"', html).group(1)
+    for _ in range(3):
+        assert client.get(api_url.replace("&amp;", "&")).status_code == 200
+    share.refresh_from_db()
+    assert share.view_count == 1 and share.usage.count() == 1
+    # A forged or foreign ticket is no ticket: that fetch is a view like any other.
+    verify_api = reverse("licenses:api-share-verify", args=[token])
+    assert client.get(verify_api, {"ticket": "x\x00"}).status_code == 400
+    assert client.get(verify_api, {"ticket": share.public_ref + ":1abc:forged"}).status_code == 200
+    share.refresh_from_db()
+    assert share.view_count == 2
+    assert client.get(api_url.replace("&amp;", "&")).status_code == 410  # the limit still holds
