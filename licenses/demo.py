@@ -124,5 +124,5 @@ def load(stdout) -> list[tuple[str, str, str]]:
         ("liqiang", DEMO_PASSWORD, "citizen (suspended, expired, revoked licences)"),
         ("clerk-transport", DEMO_PASSWORD, "clerk, transport department"),
         ("clerk-market", DEMO_PASSWORD, "clerk, market regulation"),
-        ("dept-housing", DEMO_PASSWORD, "department user, housing (API)"),
+        ("dept-housing", DEMO_PASSWORD, "department user, housing (/department/ and the API)"),
     ]
