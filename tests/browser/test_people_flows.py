@@ -20,7 +20,8 @@ HOLDER_ID = "110101199003076544"
 SENT = {"zh-hans": "申请已发送", "en": "Request sent"}
 CREATED = {"zh-hans": "分享已创建", "en": "The share is created"}
 COPIED = {"zh-hans": "已复制", "en": "Copied"}
-CONSENTED = {"zh-hans": "同意已记录", "en": "Your consent to the Mortgage"}
+CONSENTED = {"zh-hans": "同意已记录", "en": "Your consent to the Transfer"}
+REFUSED = {"zh-hans": "拒绝已记录", "en": "Your refusal of the Mortgage"}
 TYPE_NAME = {"zh-hans": "机动车驾驶证", "en": "Driving licence"}
 CLASS_LABEL = {"zh-hans": "准驾车型", "en": "Vehicle class"}
 
@@ -119,27 +120,45 @@ def test_a_citizen_shares_and_a_verifier_opens_the_link(visit, browser):
     assert Share.objects.get().view_count == 1  # the page's view; its JSON is not a second one
 
 
-def test_an_owner_consents_to_a_mortgage_after_reading_it(visit):
+def _owner_reads(visit, kind, payload):
     world = World()
     world.citizen_a.set_password(PASSWORD)
     world.citizen_a.save()
-    registration = land.registration_prepare(
-        clerk=world.maker, office=world.x, kind="mortgage", parcels=[world.parcel],
-        payload={"holder": world.bank.public_ref, "amount": 800000}, reason="购房贷款")
-    land.document_attach(registration=registration, title="抵押合同", content=b"%PDF-1.4 contract")
+    registration = land.registration_prepare(clerk=world.maker, office=world.x, kind=kind, parcels=[world.parcel],
+                                             payload=payload(world), reason="依申请登记")
+    land.document_attach(registration=registration, title="合同", content=b"%PDF-1.4 contract")
     visit.login("citizena", PASSWORD)
     visit.open("/land/mine/")
     visit.page.click(f"a[href='/land/registrations/{registration.public_ref}/consent']")
-    content = visit.page.content()
-    assert "中国建设银行东城支行" in content and "800000" in content and "抵押合同" in content
     header_fits(visit)
-    visit.shot("consent-review")
-    visit.page.click("main form:has(input[value=consent]) button")
+    return registration
+
+
+def _answer(visit, answer):
+    visit.page.click(f"main form:has(input[value={answer}]) button")
     visit.page.wait_for_load_state()
     assert visit.page.locator("input[name=confirm]").count() == 1
-    visit.shot("consent-confirm")
+    visit.shot(f"{answer}-confirm")
     visit.page.click("main form:has(input[name=confirm]) button[type=submit]")
-    assert CONSENTED[visit.language] in visit.page.locator(".messages").inner_text()
-    assert registration.consents.get().refused is False
+    visit.page.wait_for_load_state()
     assert not visit.overflows()
-    visit.shot("consented")
+    visit.shot(f"{answer}-done")
+    return visit.page.locator(".messages").inner_text()
+
+
+def test_an_owner_consents_to_a_transfer_after_reading_it(visit):
+    registration = _owner_reads(visit, "transfer", lambda w: {"owners": [{"party": w.li.public_ref, "share": "1"}]})
+    content = visit.page.content()
+    assert "李*" in content and "李娜" not in content and "合同" in content and "X01-0001" in content
+    visit.shot("transfer-review")
+    assert CONSENTED[visit.language] in _answer(visit, "consent")
+    assert registration.consents.get().refused is False
+
+
+def test_an_owner_refuses_a_mortgage_after_reading_it(visit):
+    registration = _owner_reads(visit, "mortgage", lambda w: {"holder": w.bank.public_ref, "amount": 800000})
+    content = visit.page.content()
+    assert "中国建设银行东城支行" in content and "800000" in content
+    visit.shot("mortgage-review")
+    assert REFUSED[visit.language] in _answer(visit, "refuse")
+    assert registration.consents.get().refused is True
