@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from land_registry import services as land
 from licenses import services
@@ -92,6 +93,11 @@ def test_a_citizen_shares_and_a_verifier_opens_the_link(visit, browser):
     visit.login("wang_citizen", PASSWORD)
     header_fits(visit)
     assert "王芳" in visit.page.locator("header .who").inner_text()
+    visit.open(f"/licences/{licence.public_ref}/")  # fields and the ledger history, in words
+    assert CLASS_LABEL[visit.language] in visit.page.locator("dl.fields").inner_text()
+    assert not re.search(r"licence\.issue|\d{2}:\d{2}:\d{2}\.\d{6}", visit.page.locator("main").inner_text())
+    assert not visit.overflows()
+    visit.shot("licence")
     visit.open(f"/licences/{licence.public_ref}/share")
     visit.page.check("input[name=fields][value=vehicle_class]")
     visit.page.fill("input[name=purpose]", "租车")
@@ -100,8 +106,9 @@ def test_a_citizen_shares_and_a_verifier_opens_the_link(visit, browser):
     assert visit.page.locator(".qr svg").is_visible()
     visit.context.grant_permissions(["clipboard-read", "clipboard-write"])
     visit.page.click("button[data-copy]")
-    assert visit.page.locator("button[data-copy]").inner_text() == COPIED[visit.language]
+    expect(visit.page.locator("button[data-copy]")).to_have_text(COPIED[visit.language])
     link = visit.page.input_value("#share-link")
+    assert visit.page.evaluate("navigator.clipboard.readText()") == link
     assert not visit.overflows()
     visit.shot("share-created")
 
@@ -162,3 +169,12 @@ def test_an_owner_refuses_a_mortgage_after_reading_it(visit):
     visit.shot("mortgage-review")
     assert REFUSED[visit.language] in _answer(visit, "refuse")
     assert registration.consents.get().refused is True
+
+
+def test_the_login_page_marks_a_wrong_password(visit):
+    User.objects.create_user("wang_citizen", password=PASSWORD, role=Role.CITIZEN)
+    visit.login("wang_citizen", "not-the-password")
+    assert visit.page.locator(".form-errors[role=alert]").is_visible()
+    assert visit.page.locator(".field.invalid input").count() == 2
+    header_fits(visit)
+    visit.shot("login-error")
