@@ -36,7 +36,7 @@ def driving_licence():
                                       first_name="芳", last_name="王")
     today = timezone.localdate()
     licence = services.licence_issue(
-        licence_type=kind, holder=holder, number="D-1", holder_name="王芳", national_id=HOLDER_ID,
+        licence_type=kind, holder=holder, number="110101199003076544", holder_name="王芳", national_id=HOLDER_ID,
         address="北京市", values={"vehicle_class": "C1"}, valid_from=today - dt.timedelta(days=9),
         valid_until=today + dt.timedelta(days=900), reason="r")
     return licence
