@@ -77,7 +77,7 @@ def test_type_names_and_labels_are_translatable_data(client, alice, transport):
                                                "label_en": "Vehicle class", "personal": False}])
     today = dt.date.today()
     licence = services.licence_issue(
-        licence_type=kind, holder=alice, number="D-EN", holder_name=ALICE_NAME, national_id=ALICE_ID,
+        licence_type=kind, holder=alice, number="京A-EN-0001", holder_name=ALICE_NAME, national_id=ALICE_ID,
         address=ALICE_ADDRESS, values={"vehicle_class": "C1"}, valid_from=today,
         valid_until=today + dt.timedelta(days=9), reason="r")
     client.force_login(alice)
