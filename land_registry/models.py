@@ -315,15 +315,17 @@ class PartyChange(LedgeredModel):
 
 
 class Consent(LedgeredModel):
-    """A party's consent to a prepared registration, given in the portal by its account holder."""
+    """A party's answer to a prepared registration, given in the portal by its account holder: its
+    consent, or its refusal (then the registration cannot be approved)."""
 
     registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="consents",
                                      verbose_name=_("registration"))
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="consents",
                               verbose_name=_("party"))
     given_at = models.DateTimeField(_("given at"), auto_now_add=True)
+    refused = models.BooleanField(_("refused"), default=False)
 
-    ledger_fields = ("registration", "party", "given_at")
+    ledger_fields = ("registration", "party", "given_at", "refused")
     ledger_public_fields = ("registration",)
 
     class Meta:

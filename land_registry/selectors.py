@@ -104,6 +104,44 @@ def consents_awaited(user) -> list[tuple[Registration, Party]]:
     return waiting
 
 
+@dataclass
+class ConsentSummary:
+    """What an owner is asked to consent to, as the consent page shows it."""
+
+    registration: Registration
+    parcels: list[Parcel]
+    own_rights: list[Right]  # the owner's current ownership rights on the parcels
+    new_owners: list[tuple[Party | None, str]]  # a transfer's new owners and their shares
+    holder: Party | None  # a mortgage's holder (the lender)
+    amount: int | None
+    documents: list
+
+
+def consent_awaited_of(user, ref: str) -> Registration | None:
+    """The prepared registration `ref` if it waits for this user's answer."""
+    return next((registration for registration, _party in consents_awaited(user)
+                 if registration.public_ref == ref), None)
+
+
+def consent_summary(user, registration: Registration) -> ConsentSummary:
+    payload = registration.payload if isinstance(registration.payload, dict) else {}
+    parcels = list(registration.parcels.all())
+    own = parties_of_user(user)
+    rights = list(Right.objects.filter(parcel__in=parcels, holder__in=own, active=True,
+                                       kind=RightKind.OWNERSHIP).select_related("parcel", "holder"))
+    owners = [item for item in payload.get("owners") or [] if isinstance(item, dict)]
+    named = {party.public_ref: party for party in Party.objects.filter(
+        public_ref__in=[str(item.get("party")) for item in owners] + [str(payload.get("holder"))])}
+    amount = payload.get("amount")
+    return ConsentSummary(
+        registration=registration, parcels=parcels, own_rights=rights,
+        new_owners=[(named.get(str(item.get("party"))), str(item.get("share") or "1")) for item in owners],
+        holder=named.get(str(payload.get("holder"))),
+        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+        documents=list(registration.documents.all()),
+    )
+
+
 def account_linked_at(party: Party):
     """When the party's account was last linked by a claim (from the ledger), or None: a checker wary of a
     claim made just before a consent can see it."""

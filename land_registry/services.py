@@ -641,6 +641,8 @@ def registration_approve(*, clerk, registration: Registration, note: str = "") -
     """The second clerk's approval: checks the rules against the register as it is now, then applies."""
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     _decidable(clerk, registration)
+    if registration.consents.filter(refused=True).exists():
+        raise RegistrationRefused(_("An owner refused this registration; it cannot be approved. Reject it."))
     missing = selectors.owners_to_consent(registration) - set(
         registration.consents.values_list("party_id", flat=True))
     if missing:
@@ -759,6 +761,16 @@ def _apply(registration: Registration, parcels: list[Parcel], plan: Plan) -> lis
 @transaction.atomic
 def consent_give(*, user, registration: Registration) -> list[Consent]:
     """The account holder consents, for each of their parties that owns the parcel, to a prepared one."""
+    return _consent_answer(user, registration, refused=False)
+
+
+@transaction.atomic
+def consent_refuse(*, user, registration: Registration) -> list[Consent]:
+    """The account holder refuses, for each of their owning parties: the registration cannot be approved."""
+    return _consent_answer(user, registration, refused=True)
+
+
+def _consent_answer(user, registration: Registration, *, refused: bool) -> list[Consent]:
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.state != RegistrationState.PREPARED or not selectors.needs_consent(registration):
         raise RegistrationRefused(_("This registration does not wait for consent."))
@@ -766,12 +778,14 @@ def consent_give(*, user, registration: Registration) -> list[Consent]:
     parties = [p for p in selectors.parties_of_user(user) if p.pk in owners]
     if not parties:
         raise RegistrationRefused(_("Only an owner of the parcel can consent to this registration."))
-    given = set(registration.consents.values_list("party_id", flat=True))
+    answered = set(registration.consents.values_list("party_id", flat=True))
+    if all(party.pk in answered for party in parties):
+        raise RegistrationRefused(_("You have already answered this registration."))
     consents = []
-    with _acting(user, "registration.consent"):
+    with _acting(user, "registration.refuse" if refused else "registration.consent"):
         for party in parties:
-            if party.pk not in given:
-                consents.append(Consent.objects.create(registration=registration, party=party))
+            if party.pk not in answered:
+                consents.append(Consent.objects.create(registration=registration, party=party, refused=refused))
     return consents
 
 

@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from land_registry import selectors, services
-from land_registry.models import Follow, Parcel, Registration
+from land_registry.models import Follow, Parcel
 from ledger import selectors as ledger_selectors
 from portal import idnumber
+from portal.views import error_response
 
 
 def search(request):
@@ -126,24 +127,37 @@ def claim(request):
                   status=400 if form.errors else 200)
 
 
+ANSWERS = {
+    "consent": (services.consent_give, _("Your consent to the %(kind)s of parcel %(number)s is recorded.")),
+    "refuse": (services.consent_refuse, _("Your refusal of the %(kind)s of parcel %(number)s is recorded: "
+                                          "it cannot be approved.")),
+}
+
+
 @login_required
-@require_POST
 def consent(request, ref: str):
-    registration = get_object_or_404(Registration, public_ref=ref)
+    """What the owner is asked to consent to; consent or refuse, each confirmed on a second page."""
+    registration = selectors.consent_awaited_of(request.user, ref)
+    answer = request.POST.get("answer") if request.method == "POST" else None
+    if request.method == "POST" and answer not in ANSWERS:
+        return error_response(request, 400, _("Choose to consent or to refuse."))
+    if registration is None:
+        if request.method == "POST":
+            messages.error(request, _("This registration does not wait for your answer."))
+            return redirect("land_registry:mine")
+        raise Http404
+    if answer is None or request.POST.get("confirm") != "yes":
+        return render(request, "land_registry/consent.html", {
+            "summary": selectors.consent_summary(request.user, registration), "answer": answer})
+    service, done = ANSWERS[answer]
     try:
-        services.consent_give(user=request.user, registration=registration)
+        service(user=request.user, registration=registration)
     except services.RegistrationRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _consented_message(registration))
+        messages.success(request, done % {"kind": registration.get_kind_display(),
+                                          "number": registration.parcel_numbers})
     return redirect("land_registry:mine")
-
-
-def _consented_message(registration) -> str:
-    from django.utils.translation import gettext
-
-    return gettext("Your consent to the %(kind)s of parcel %(number)s is recorded.") % {
-        "kind": registration.get_kind_display(), "number": registration.parcel_numbers}
 
 
 @login_required

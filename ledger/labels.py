@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import Role
+
 ACTIONS = {
     "authorisation.approve": _("Authorisation approved"),
     "authorisation.end": _("Authorisation ended"),
@@ -25,6 +27,8 @@ ACTIONS = {
     "party.import": _("Party imported"),
     "record.approve": _("Record approved"),
     "registration.approve": _("Registration approved"),
+    "registration.consent": _("Owner consented"),
+    "registration.refuse": _("Owner refused"),
     "registration.document": _("Registration document added"),
     "registration.import": _("Registration imported"),
     "registration.prepare": _("Registration prepared"),
@@ -37,10 +41,7 @@ ACTIONS = {
 OPS = {"create": _("Created"), "update": _("Changed"), "delete": _("Deleted")}
 
 ROLES = {
-    "citizen": _("Citizen"),
-    "clerk": _("Clerk"),
-    "department": _("Department user"),
-    "admin": _("Administrator"),
+    **dict(Role.choices),
     "public": _("Member of the public"),
     "system": _("The portal itself"),
 }
@@ -67,9 +68,10 @@ def field_label(kind: str, name: str) -> str:
         return name
 
 
-def action_label(code: str) -> str:
+def action_label(code: str, op: str = "") -> str:
+    """A ledger entry's action in words; without one, what happened to the record (`op`)."""
     if not code:
-        return str(_("No named action"))
+        return op_label(op) if op else str(_("No named action"))
     return str(ACTIONS.get(code, code))
 
 
@@ -78,7 +80,7 @@ def op_label(op: str) -> str:
 
 
 def role_label(role: str) -> str:
-    return str(ROLES.get(role, role))
+    return str(ROLES.get(role, role or ""))
 
 
 def choice_label(kind: str, name: str, value) -> str:
@@ -89,3 +91,12 @@ def choice_label(kind: str, name: str, value) -> str:
     except LookupError:
         choices = {}
     return str(choices.get(value, value))
+
+
+def office_name(code: str) -> str:
+    """The name of the department or registry office a code stands for; the code when neither knows it."""
+    for label in ("licenses.Department", "land_registry.Office"):
+        name = apps.get_model(label).objects.filter(code=code).values_list("name", flat=True).first()
+        if name:
+            return name
+    return code

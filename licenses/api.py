@@ -2,7 +2,7 @@
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -181,9 +181,12 @@ class ShareVerifyApi(LicenceApi):
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: VerificationOutput, 404: OpenApiResponse(description="unknown link"),
-                              410: OpenApiResponse(description="revoked, expired or over its view limit")})
+                              410: OpenApiResponse(description="revoked, expired or over its view limit")},
+                   parameters=[OpenApiParameter("ticket", str, required=False, description=(
+                       "the view ticket of the verify page's JSON link: that view is not counted again"))])
     def get(self, request, token: str):
-        share = services.share_open(token=token, count=not _is_holder(request, token))
+        share = services.share_open(token=token, count=not _is_holder(request, token),
+                                    ticket=str(request.query_params.get("ticket", ""))[:200])
         verification = verify_licence(share.licence, share.fields, keys.signer().verifier_key)
         data = _verification_data(share, verification)
         data["share"] = {"expires_at": share.expires_at, "views": share.view_count, "max_views": share.max_views}

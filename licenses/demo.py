@@ -19,25 +19,27 @@ DEPARTMENTS = {
     "housing": "市住房保障中心",
 }
 
+# Code, name, name in English, department, fields (each label also in English: translatable data).
 TYPES = [
-    ("driving", "机动车驾驶证", "transport", [
+    ("driving", "机动车驾驶证", "Driving licence", "transport", [
         {"name": "number", "personal": True},  # 驾驶证号即公民身份号码
-        {"name": "vehicle_class", "label": "准驾车型", "personal": False},
-        {"name": "birth_date", "label": "出生日期", "personal": True},
+        {"name": "vehicle_class", "label": "准驾车型", "label_en": "Vehicle class", "personal": False},
+        {"name": "birth_date", "label": "出生日期", "label_en": "Date of birth", "personal": True},
     ]),
-    ("business", "营业执照", "market", [
-        {"name": "company_name", "label": "名称", "personal": False},
-        {"name": "credit_code", "label": "统一社会信用代码", "personal": False},
-        {"name": "scope", "label": "经营范围", "personal": False},
+    ("business", "营业执照", "Business licence", "market", [
+        {"name": "company_name", "label": "名称", "label_en": "Company name", "personal": False},
+        {"name": "credit_code", "label": "统一社会信用代码", "label_en": "Unified social credit code",
+         "personal": False},
+        {"name": "scope", "label": "经营范围", "label_en": "Business scope", "personal": False},
     ]),
-    ("marriage", "结婚证", "civil", [
-        {"name": "spouse_name", "label": "配偶姓名", "personal": True},
-        {"name": "spouse_id", "label": "配偶身份证号", "personal": True},
-        {"name": "registered_on", "label": "登记日期", "personal": False},
+    ("marriage", "结婚证", "Marriage certificate", "civil", [
+        {"name": "spouse_name", "label": "配偶姓名", "label_en": "Spouse's name", "personal": True},
+        {"name": "spouse_id", "label": "配偶身份证号", "label_en": "Spouse's national ID number", "personal": True},
+        {"name": "registered_on", "label": "登记日期", "label_en": "Date of registration", "personal": False},
     ]),
-    ("qualification", "专业技术资格证书", "hrss", [
-        {"name": "title", "label": "资格名称", "personal": False},
-        {"name": "level", "label": "级别", "personal": False},
+    ("qualification", "专业技术资格证书", "Professional qualification certificate", "hrss", [
+        {"name": "title", "label": "资格名称", "label_en": "Qualification", "personal": False},
+        {"name": "level", "label": "级别", "label_en": "Level", "personal": False},
     ]),
 ]
 
@@ -46,9 +48,14 @@ def _types():
     departments = {code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
                    for code, name in DEPARTMENTS.items()}
     types = {}
-    for code, name, department, fields in TYPES:
-        types[code] = LicenceType.objects.get_or_create(
-            code=code, defaults={"name": name, "department": departments[department], "fields": fields})[0]
+    for code, name, name_en, department, fields in TYPES:
+        licence_type = LicenceType.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "department": departments[department],
+                                 "fields": fields})[0]
+        if not licence_type.name_en:  # a demo database loaded before the English names
+            licence_type.name_en, licence_type.fields = name_en, fields
+            licence_type.save()
+        types[code] = licence_type
     return departments, types
 
 
@@ -117,5 +124,5 @@ def load(stdout) -> list[tuple[str, str, str]]:
         ("liqiang", DEMO_PASSWORD, "citizen (suspended, expired, revoked licences)"),
         ("clerk-transport", DEMO_PASSWORD, "clerk, transport department"),
         ("clerk-market", DEMO_PASSWORD, "clerk, market regulation"),
-        ("dept-housing", DEMO_PASSWORD, "department user, housing (API)"),
+        ("dept-housing", DEMO_PASSWORD, "department user, housing (/department/ and the API)"),
     ]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ledger.models import LedgeredModel
@@ -52,14 +53,16 @@ class Claim:
 
 
 def validate_field_schema(value) -> None:
-    """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names,
-    and optionally {"name": "number", "personal": true} for a number that identifies the holder."""
+    """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names (and
+    optionally "label_en", the label in English), and optionally
+    {"name": "number", "personal": true} for a number that identifies the holder."""
     if not isinstance(value, list):
         raise ValidationError(_("The fields must be a JSON list of objects."))
     seen = set()
     for item in value:
-        if not isinstance(item, dict) or set(item) - {"name", "label", "personal"}:
-            raise ValidationError(_('Each field must be an object with "name", "label" and "personal".'))
+        if not isinstance(item, dict) or set(item) - {"name", "label", "label_en", "personal"}:
+            raise ValidationError(_('Each field must be an object with "name", "label", "personal" '
+                                    'and optionally "label_en".'))
         name = item.get("name")
         if name in TYPE_MAY_MAKE_PERSONAL and name not in seen and isinstance(item.get("personal"), bool) \
                 and set(item) == {"name", "personal"}:
@@ -74,6 +77,8 @@ def validate_field_schema(value) -> None:
             raise ValidationError(_("Field name %(name)r is used twice."), params={"name": name})
         if not isinstance(item.get("label"), str) or not item["label"].strip():
             raise ValidationError(_("Field %(name)r needs a label."), params={"name": name})
+        if not isinstance(item.get("label_en", ""), str):
+            raise ValidationError(_("The English label of field %(name)r must be text."), params={"name": name})
         if not isinstance(item.get("personal", False), bool):
             raise ValidationError(_('"personal" of field %(name)r must be true or false.'),
                                   params={"name": name})
@@ -104,17 +109,19 @@ class LicenceType(LedgeredModel):
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # Translatable data: shown instead of the name when the page is in English.
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="licence_types", verbose_name=_("department")
     )
     fields = models.JSONField(
         _("fields"), default=list, blank=True, validators=[validate_field_schema],
-        help_text=_('A list of {"name": "class", "label": "Class", "personal": false}; '
+        help_text=_('A list of {"name": "class", "label": "准驾车型", "label_en": "Class", "personal": false}; '
                     '{"name": "number", "personal": true} makes the licence number personal.'),
     )
 
-    ledger_fields = ("code", "name", "department", "fields")
-    ledger_public_fields = ("code", "name", "department", "fields")
+    ledger_fields = ("code", "name", "name_en", "department", "fields")
+    ledger_public_fields = ("code", "name", "name_en", "department", "fields")
 
     class Meta:
         ordering = ["code"]
@@ -123,7 +130,12 @@ class LicenceType(LedgeredModel):
         permissions = [("manage_licences_of_type", _("Can issue and manage licences of this type"))]
 
     def __str__(self):
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the page's language: the English name in English when the type has one."""
+        return self.name_en if self.name_en and _english() else self.name
 
     def own_fields(self) -> list[dict]:
         """The fields the type adds (its entries for standard claims only set their personal flag)."""
@@ -136,8 +148,14 @@ class LicenceType(LedgeredModel):
     def claims(self) -> list[Claim]:
         standard = [Claim(name, str(label), personal or (name == "number" and self.number_personal))
                     for name, (label, personal) in STANDARD_CLAIMS.items()]
-        own = [Claim(item["name"], item["label"], bool(item.get("personal"))) for item in self.own_fields()]
+        english = _english()
+        own = [Claim(item["name"], item.get("label_en") if english and item.get("label_en") else item["label"],
+                     bool(item.get("personal"))) for item in self.own_fields()]
         return standard + own
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
 
 
 class LicenceStatus(models.TextChoices):
@@ -381,3 +399,10 @@ class UsageRecord(LedgeredModel):
 
     def __str__(self):
         return f"{self.accessor} {self.at:%Y-%m-%d %H:%M}"
+
+    def accessor_display(self) -> str:
+        """Who used the licence, in words: a department's name, or "public link"."""
+        if self.accessor == PUBLIC_LINK:
+            return str(_("public link"))
+        return Department.objects.filter(code=self.accessor).values_list("name", flat=True).first() \
+            or self.accessor

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from licenses.models import Authorisation, AuthorisationStatus, Department, Licence, LicenceType, Share, UsageRecord
@@ -47,6 +48,22 @@ def authorisations_of_department(user) -> QuerySet[Authorisation]:
         department__code=user.office, licence__isnull=False,
         status__in=(AuthorisationStatus.APPROVED, AuthorisationStatus.ENDED),
     ).select_related("department", "licence__licence_type")
+
+
+def requests_of_department(user) -> QuerySet[Authorisation]:
+    """Every request the user's department made. Pages show only approved ones in full (request_state)."""
+    if user.role != Role.DEPARTMENT or not user.office:
+        return Authorisation.objects.none()
+    return Authorisation.objects.filter(department__code=user.office).select_related("licence__licence_type")
+
+
+def request_state(authorisation: Authorisation, now=None) -> str:
+    """What a department may know of its request: approved, ended, or, for pending, refused and those
+    nobody could answer alike, waiting until its period ends and closed after."""
+    if authorisation.licence_id is not None and authorisation.status in (AuthorisationStatus.APPROVED,
+                                                                           AuthorisationStatus.ENDED):
+        return authorisation.status
+    return "waiting" if (now or timezone.now()) < authorisation.ends_at else "closed"
 
 
 def authorisation_for(user, ref: str) -> Authorisation | None:

@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 
+from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -234,9 +235,28 @@ def share_revoke(*, share: Share) -> Share:
     return share
 
 
+VIEW_TICKET_MINUTES = 15
+
+
+def share_view_ticket(share: Share) -> str:
+    """Given with a counted view: the same viewer may then fetch the share's JSON without a second count."""
+    return signing.TimestampSigner(salt="licenses.share-view").sign(share.public_ref)
+
+
+def _ticket_valid(share: Share, ticket: str) -> bool:
+    try:
+        ref = signing.TimestampSigner(salt="licenses.share-view").unsign(
+            ticket, max_age=dt.timedelta(minutes=VIEW_TICKET_MINUTES))
+    except signing.BadSignature:
+        return False
+    return ref == share.public_ref
+
+
 @transaction.atomic
-def share_open(*, token: str, count: bool = True) -> Share:
-    """The share behind a link, counted as one view in the usage log; refuses ended shares."""
+def share_open(*, token: str, count: bool = True, ticket: str = "") -> Share:
+    """The share behind a link, counted as one view in the usage log; refuses ended shares.
+
+    A view ticket from a counted view (share_view_ticket) is not counted again."""
     share = (Share.objects.select_for_update().select_related("licence__licence_type__department")
              .filter(token_index=token_index(token or "")).first())
     if share is None:
@@ -244,7 +264,7 @@ def share_open(*, token: str, count: bool = True) -> Share:
     state = share.state()
     if state != "active":
         raise ShareUnavailable(state, share)
-    if count:
+    if count and not (ticket and _ticket_valid(share, ticket)):
         Share.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1)
         share.view_count += 1
         with ledger_action("share.view"):

@@ -18,17 +18,23 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), PERIODS[period.strip().lower()[0]]
 
 
-class DepartmentRequestThrottle(BaseThrottle):
-    """Counts per department, not per user: a department's many users share one allowance."""
+def department_request_hit(user) -> int | None:
+    """Counts one request of the user's department; None when allowed, else the seconds to wait.
 
+    Per department, not per user: a department's many users share one allowance (API and pages alike)."""
+    if not (user and user.is_authenticated and user.role == Role.DEPARTMENT and user.office):
+        return None  # the view refuses anyone else
+    limit, seconds = parse_rate(settings.LICENCE_REQUEST_RATE)
+    window = int(time.time() // seconds)
+    if count_hit(f"licence-request:{user.office}:{seconds}:{window}", seconds) <= limit:
+        return None
+    return seconds - int(time.time() % seconds)
+
+
+class DepartmentRequestThrottle(BaseThrottle):
     def allow_request(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.role == Role.DEPARTMENT and user.office):
-            return True  # the view refuses anyone else
-        limit, seconds = parse_rate(settings.LICENCE_REQUEST_RATE)
-        window = int(time.time() // seconds)
-        self.retry_after = seconds - int(time.time() % seconds)
-        return count_hit(f"licence-request:{user.office}:{seconds}:{window}", seconds) <= limit
+        self.retry_after = department_request_hit(request.user)
+        return self.retry_after is None
 
     def wait(self):
         return getattr(self, "retry_after", None)

@@ -1,6 +1,7 @@
 """Citizens' pages (licences, shares, authorisations, usage) and the public verify page."""
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -116,6 +117,8 @@ def _create(request, licence, fields, expires_at, purpose, max_views, form):
             return redirect("licenses:detail", ref=licence.public_ref)
         form.add_error(None, str(exc))
         return render(request, "licenses/share_form.html", {"licence": licence, "form": form})
+    messages.success(request, _("The share is created. Copy its link or show its QR code to the person who "
+                                "should see it."))
     return redirect("licenses:share", ref=share.public_ref)
 
 
@@ -214,5 +217,7 @@ def verify(request, token):
         "share": share, "v": verification, "is_holder": is_holder,
         "rows": [(labels.get(name, name), value) for name, value in verification.fields.items()],
         "presentation_json": json.dumps(verification.presentation, indent=2),
-        "api_url": reverse("licenses:api-share-verify", args=[token]),
+        # The page's view is counted; its JSON, fetched with this ticket, is not counted again.
+        "api_url": reverse("licenses:api-share-verify", args=[token]) + "?" + urlencode(
+            {"ticket": services.share_view_ticket(share)}),
     })

@@ -41,6 +41,17 @@ class User(LedgeredModel, AbstractUser):
 
     objects = PortalUserManager()
 
+    def display_name(self) -> str:
+        """The name as a page greets its owner: family name first, as on a Chinese ID card."""
+        return f"{self.last_name or ''}{self.first_name or ''}".strip() or self.username
+
+    def role_display(self) -> str:
+        """The role in words, with the office or department the user acts for."""
+        from ledger.labels import office_name
+
+        role = self.get_role_display()
+        return f"{role} · {office_name(self.office)}" if self.office else role
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")

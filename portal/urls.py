@@ -12,10 +12,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin's).
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
-    path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
+    path("accounts/login/", views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("department/", include("licenses.department_urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("ledger.urls")),
     path("", include("licenses.urls")),

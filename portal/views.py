@@ -1,10 +1,21 @@
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from ledger import selectors
+from portal.models import Role
+
+
+class LoginView(auth_views.LoginView):
+    """The site's login; a department user lands on their department's pages, not the citizens'."""
+
+    def get_default_redirect_url(self):
+        if getattr(self.request.user, "role", None) == Role.DEPARTMENT:
+            return resolve_url("department:home")
+        return super().get_default_redirect_url()
 
 
 def home(request):

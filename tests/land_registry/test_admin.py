@@ -81,7 +81,8 @@ def test_a_clerk_prepares_in_the_admin_and_a_second_clerk_approves_by_action(cli
     page = client.post(url("registration_changelist"), action, follow=True).content.decode()
     assert "not yet consented" in page  # a mortgage waits for the owner, whatever the clerks think
     client.force_login(world.citizen_a)
-    client.post(reverse("land_registry:consent", args=[registration.public_ref]))
+    client.post(reverse("land_registry:consent", args=[registration.public_ref]),
+                {"answer": "consent", "confirm": "yes"})
     client.force_login(world.checker)
     client.post(url("registration_changelist"), action)
     registration.refresh_from_db()

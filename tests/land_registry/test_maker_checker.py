@@ -124,7 +124,7 @@ def test_the_issues_attack_fails_at_every_step(client, world):
     transfer = Registration.objects.get(kind="transfer")
     client.post(url("party_change", world.zhang.pk), {"user": world.maker.pk, "name": "张伟", "kind": "person",
                                                       "office": world.x.pk})
-    client.post(reverse("land_registry:consent", args=[transfer.public_ref]))
+    client.post(reverse("land_registry:consent", args=[transfer.public_ref]), {"answer": "consent", "confirm": "yes"})
     assert not transfer.consents.exists()
     # Unlinking the real owner's account is itself a registration, which the same clerk cannot approve.
     prepare(client, world, "party_correction", {"party": world.zhang.public_ref, "unlink_account": True})
@@ -184,7 +184,7 @@ def test_the_registration_page_shows_the_checker_everything(client, world):
             document_title="买卖合同", document=_upload())
     transfer = Registration.objects.get(kind="transfer")
     client.force_login(world.citizen_a)
-    client.post(reverse("land_registry:consent", args=[transfer.public_ref]))
+    client.post(reverse("land_registry:consent", args=[transfer.public_ref]), {"answer": "consent", "confirm": "yes"})
     client.force_login(world.checker)
     for registration in Registration.objects.filter(office=world.x):
         response = client.get(url("registration_change", registration.pk))

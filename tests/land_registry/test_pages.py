@@ -13,6 +13,7 @@ from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import merkle, note
 
 pytestmark = pytest.mark.django_db
+CONSENT = {"answer": "consent", "confirm": "yes"}
 PERSONAL = ("张伟", "李娜", "王芳", "110101199003076544", "和平里1号")
 
 
@@ -109,15 +110,15 @@ def test_an_owner_consents_on_the_page_and_no_one_else_can(client, world):
     consent_url = reverse("land_registry:consent", args=[registration.public_ref])
     client.force_login(world.citizen_b)
     assert registration.public_ref not in page(client, "mine")
-    client.post(consent_url)
+    client.post(consent_url, CONSENT)
     assert not Consent.objects.exists()
     client.force_login(world.citizen_a)
     assert consent_url in page(client, "mine")
-    client.post(consent_url)
+    client.post(consent_url, CONSENT)
     assert Consent.objects.get().party == world.zhang
     assert consent_url not in page(client, "mine")
     client.logout()
-    assert client.post(consent_url).status_code == 302 and Consent.objects.count() == 1
+    assert client.post(consent_url, CONSENT).status_code == 302 and Consent.objects.count() == 1
 
 
 def test_following_a_parcel_brings_notices(client, world, django_capture_on_commit_callbacks):
