@@ -111,6 +111,15 @@ def tile_contents(tile: ttiles.Tile) -> bytes:
     return ttiles.encode_bundle(values) if tile.level == ttiles.ENTRIES else ttiles.encode_hashes(values)
 
 
+def tiles_behind() -> bool:
+    """Whether a sealed checkpoint is newer than the published tiles (one sealed by `manage.py
+    seal`, or while the worker was down): the next sealing run then publishes even with nothing
+    to seal."""
+    checkpoint = selectors.checkpoint_latest()
+    head = tiles_store().checkpoint()
+    return checkpoint is not None and checkpoint.tree_size > (head.size if head else 0)
+
+
 def publish_tiles() -> int:
     """Writes the tiles the newest checkpoint adds to those published, then the checkpoint (with
     the cosignatures collected so far). Returns the published tree size."""
