@@ -5,7 +5,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from ledger import keys, publish, selectors, services
 from ledger.tlog import tiles as ttiles
@@ -90,13 +90,13 @@ def _tiles_file(store: publish.TileStore, path: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def log_file(request, path: str):
     """This portal's log as C2SP tlog-tiles (written by ledger.tasks.publish_tiles)."""
     return _tiles_file(publish.tiles_store(), path)
 
 
-@require_GET
+@require_safe
 def mirror_file(request, origin_hash: str, path: str):
     """The verified copy of a peer's log, by the SHA-256 hex of its origin, in the same layout."""
     if not ORIGIN_HASH.fullmatch(origin_hash):

@@ -178,7 +178,9 @@ def test_only_get(client):
     add_records(1)
     seal_and_publish()
     assert client.post("/log/checkpoint").status_code == 405
+    assert client.put("/log/tile/0/000.p/2").status_code == 405
     assert client.get("/log/checkpoint").status_code == 200
+    assert client.head("/log/tile/0/000.p/2").status_code == 200
 
 
 def test_anyone_signed_in_or_not_reads_the_same_tiles(client, django_user_model):
