@@ -203,3 +203,17 @@ def test_a_database_behind_or_beside_the_published_tiles_publishes_nothing(clien
     assert client.get("/log/tile/0/000.p/40").status_code == 404
     assert client.get("/log/tile/0/000.p/10").content == b"".join(
         tilespec.leaf_hash(e) for e in published.entries)
+
+
+def test_bundles_are_gzipped_for_clients_that_accept_it(client):
+    import gzip
+
+    add_records(300)
+    seal_and_publish()
+    plain = client.get("/log/tile/entries/000")
+    packed = client.get("/log/tile/entries/000", HTTP_ACCEPT_ENCODING="gzip, identity")
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content and len(packed.content) < len(plain.content) / 2
+    assert packed["Vary"] == "Accept-Encoding" and packed["Cache-Control"] == plain["Cache-Control"]
+    hashes = client.get("/log/tile/0/000", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in hashes and len(hashes.content) == 8192  # hashes do not compress
