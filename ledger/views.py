@@ -5,6 +5,7 @@ from contextlib import suppress
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -90,7 +91,7 @@ def _tiles_file(request, store: publish.TileStore, path: str) -> HttpResponse:
     response["Cache-Control"] = IMMUTABLE if tile and tile.full else SHORT
     response["Access-Control-Allow-Origin"] = "*"  # tiles are public: any client may read them
     if tile and tile.level == ttiles.ENTRIES:
-        response["Vary"] = "Accept-Encoding"
+        patch_vary_headers(response, ["Accept-Encoding"])
     if gzipped:
         response["Content-Encoding"] = "gzip"
     return response

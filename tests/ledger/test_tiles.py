@@ -214,6 +214,6 @@ def test_bundles_are_gzipped_for_clients_that_accept_it(client):
     packed = client.get("/log/tile/entries/000", HTTP_ACCEPT_ENCODING="gzip, identity")
     assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.content) == plain.content and len(packed.content) < len(plain.content) / 2
-    assert packed["Vary"] == "Accept-Encoding" and packed["Cache-Control"] == plain["Cache-Control"]
+    assert "Accept-Encoding" in packed["Vary"] and packed["Cache-Control"] == plain["Cache-Control"]
     hashes = client.get("/log/tile/0/000", HTTP_ACCEPT_ENCODING="gzip")
     assert "Content-Encoding" not in hashes and len(hashes.content) == 8192  # hashes do not compress
