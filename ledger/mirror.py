@@ -117,6 +117,19 @@ class _Run:
             raise Refused("mirror-key", _("%(origin)s serves tiles under a checkpoint that its announced log key "
                                           "does not sign") % {"origin": self.peer.origin}, {CHECKPOINT: note}) from None
 
+    def same_history_as_monitored(self, hashes, old_size: int, new: tcheckpoint.Checkpoint) -> None:
+        """The tiles must make the root of the checkpoint the monitor verified from the peer's
+        `/ledger/checkpoint`, when its size is among those the tiles prove: one log, not a
+        history for the API and another for the tiles (a split view)."""
+        seen = getattr(self.peer, "monitored", None)
+        if seen is None or not old_size < seen.size <= new.size:
+            return
+        if ttiles.root_from_levels(seen.size, hashes) != bytes(seen.root):
+            raise Refused("mirror-split", _("%(origin)s serves tiles of another history than the checkpoint of "
+                                            "tree size %(size)d its API showed the monitor")
+                          % {"origin": self.peer.origin, "size": seen.size},
+                          {"monitored-checkpoint": seen.note.encode()})
+
     def run(self, outcome: Outcome) -> tuple[str, tcheckpoint.Checkpoint] | None:
         note, new = self.checkpoint()
         self.note = note
@@ -143,6 +156,7 @@ class _Run:
                                            "size %(size)d: %(why)s") % {"origin": self.peer.origin,
                                                                          "size": new.size, "why": exc},
                           _suspects(str(exc), tiles)) from None
+        self.same_history_as_monitored(hashes, old_size, new)
         bundles, fresh = ttiles.bundles_needed(old_size, new.size), 0
         for tile, body in zip(bundles, fetch_ordered(self.body, bundles), strict=True):
             try:
@@ -241,4 +255,4 @@ def _alarm(run: _Run, refused: Refused) -> None:
 
 def peers_mirror() -> list[Outcome]:
     """Mirrors every active peer, one after the other (each fetch has the anchoring timeout)."""
-    return [mirror_peer(peer) for peer in Peer.objects.filter(active=True)]
+    return [mirror_peer(peer) for peer in Peer.objects.filter(active=True).select_related("monitored")]

@@ -111,21 +111,37 @@ def tile_contents(tile: ttiles.Tile) -> bytes:
     return ttiles.encode_bundle(values) if tile.level == ttiles.ENTRIES else ttiles.encode_hashes(values)
 
 
-def publish_tiles() -> int:
+def _published_size(store: TileStore) -> int | None:
+    """The tree size of the published tiles; None when they are not of the database's tree (a
+    restored or rewritten database): they then stay as they are, as evidence."""
+    head = store.checkpoint()
+    if head is None or head.size == 0:
+        return 0
+    ours = Block.objects.filter(tree_size=head.size).values_list("tree_root", flat=True).first()
+    return head.size if ours is not None and bytes(ours) == head.root_hash else None
+
+
+def tiles_behind() -> bool:
+    """Whether a sealed checkpoint is newer than the published tiles (one sealed by `manage.py
+    seal`, or while the worker was down): the next sealing run then publishes even with nothing
+    to seal."""
+    checkpoint = selectors.checkpoint_latest()
+    published = _published_size(tiles_store())
+    return checkpoint is not None and published is not None and checkpoint.tree_size > published
+
+
+def publish_tiles() -> int | None:
     """Writes the tiles the newest checkpoint adds to those published, then the checkpoint (with
-    the cosignatures collected so far). Returns the published tree size."""
+    the cosignatures collected so far). Returns the published tree size (None: not our tree)."""
     checkpoint = selectors.checkpoint_latest()
     if checkpoint is None:
         return 0
     store = tiles_store()
-    head = store.checkpoint()
-    published = head.size if head else 0
-    ours = Block.objects.filter(tree_size=published).values_list("tree_root", flat=True).first()
-    if published and (checkpoint.tree_size < published or ours is None or bytes(ours) != head.root_hash):
-        # A restored or rewritten database: the published tiles stay as they are, as evidence.
-        logger.error("tiles: the published tiles (tree size %d) are not a prefix of the database's tree "
-                     "(size %d); nothing published", published, checkpoint.tree_size)
-        return published
+    published = _published_size(store)
+    if published is None:
+        logger.error("tiles: the published tiles are not of the database's tree (size %d); nothing published",
+                     checkpoint.tree_size)
+        return None
     for tile in ttiles.tiles_between(published, checkpoint.tree_size):
         if not (tile.full and store.file(tile.path).exists()):
             store.write_tile(tile, tile_contents(tile))

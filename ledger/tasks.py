@@ -13,7 +13,7 @@ def seal():
     results = services.ledger_seal_all()
     for result in results:  # one line per block; nothing when there was nothing to seal
         logger.info("sealed block %d: %d entries, tree size %d", result.height, result.count, result.tree_size)
-    if results:
+    if results or publish.tiles_behind():
         publish_tiles.delay()
     return sum(result.count for result in results)
 

@@ -1,11 +1,14 @@
+import gzip
 import re
+from contextlib import suppress
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from ledger import keys, publish, selectors, services
 from ledger.tlog import tiles as ttiles
@@ -70,35 +73,39 @@ def witnessed_checkpoint(request, origin_hash: str):
     return _text(witnessed.note + witnessed.cosignature)
 
 
-def _tiles_file(store: publish.TileStore, path: str) -> HttpResponse:
-    """A file of a tlog-tiles folder: the checkpoint, or a tile by its one canonical path."""
+def _tiles_file(request, store: publish.TileStore, path: str) -> HttpResponse:
+    """A file of a tlog-tiles folder: the checkpoint, or a tile by its one canonical path. Entry
+    bundles are gzipped for clients that accept it, as tlog-tiles recommends."""
+    tile = None
     if path == publish.CHECKPOINT:
-        body, content_type, cache = store.read(path), TEXT, SHORT
+        body = store.read(path)
     else:
-        try:
+        with suppress(ttiles.TileError):
             tile = ttiles.parse_tile_path(path)
-        except ttiles.TileError:
-            body = None
-        else:
-            body = store.read(tile.path)
-        content_type, cache = "application/octet-stream", IMMUTABLE if body is not None and tile.full else SHORT
+        body = store.read(tile.path) if tile else None
     if body is None:
         return _text(_("No such file in this log.") + "\n", status=404)
-    response = HttpResponse(body, content_type=content_type)
-    response["Cache-Control"] = cache
+    gzipped = bool(tile and tile.level == ttiles.ENTRIES and "gzip" in request.headers.get("Accept-Encoding", ""))
+    response = HttpResponse(gzip.compress(body, 6, mtime=0) if gzipped else body,
+                            content_type="application/octet-stream" if tile else TEXT)
+    response["Cache-Control"] = IMMUTABLE if tile and tile.full else SHORT
     response["Access-Control-Allow-Origin"] = "*"  # tiles are public: any client may read them
+    if tile and tile.level == ttiles.ENTRIES:
+        patch_vary_headers(response, ["Accept-Encoding"])
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
     return response
 
 
-@require_GET
+@require_safe
 def log_file(request, path: str):
     """This portal's log as C2SP tlog-tiles (written by ledger.tasks.publish_tiles)."""
-    return _tiles_file(publish.tiles_store(), path)
+    return _tiles_file(request, publish.tiles_store(), path)
 
 
-@require_GET
+@require_safe
 def mirror_file(request, origin_hash: str, path: str):
     """The verified copy of a peer's log, by the SHA-256 hex of its origin, in the same layout."""
     if not ORIGIN_HASH.fullmatch(origin_hash):
         return _text(_("No such file in this log.") + "\n", status=404)
-    return _tiles_file(publish.TileStore(settings.LEDGER_MIRROR_DIR / origin_hash), path)
+    return _tiles_file(request, publish.TileStore(settings.LEDGER_MIRROR_DIR / origin_hash), path)

@@ -23,12 +23,14 @@ class TileServer:
     """`<url>/log/checkpoint` and `<url>/log/tile/...` of a peer, as `serve` sets them."""
 
     def __init__(self, log: PeerLog):
-        self.log, self.files, self.requests = log, {}, []
+        self.log, self.files, self.requests, self.api_note = log, {}, [], b""
         self.cut_after = None  # answer this many tile requests, then drop every connection
         server = GetServer(self.answer)
         self.url, self.httpd = server.url, server.httpd
 
     def answer(self, path: str):
+        if path == "/ledger/checkpoint":  # what the monitor reads
+            return 200, self.api_note or self.files["checkpoint"]
         path = path.removeprefix("/log/")
         self.requests.append(path)
         if self.cut_after is not None and path != "checkpoint":
@@ -250,3 +252,26 @@ def test_a_file_cut_short_by_a_crash_is_fetched_again_not_blamed_on_the_peer(cli
     peer.cut_after = None
     assert mirror_peers() == 600
     assert copy(client, peer).entries == data and not Alarm.objects.exists()
+
+
+def test_tiles_of_another_history_than_the_api_showed_the_monitor_store_nothing(client, peer):
+    from ledger.tasks import monitor_peers
+
+    peer.serve(entries(300, history="shown to the API"))
+    peer.api_note = peer.files["checkpoint"]
+    assert monitor_peers() == 0  # the monitor verified size 300 of that history
+    peer.serve(entries(700))  # the tiles: a well signed, well tiled other history
+    mirror_peers()
+    nothing_stored(client, peer, 0)
+    found = alarm("mirror-split", peer)
+    assert "300" in found.message and "monitored-checkpoint" in found.evidence
+
+
+def test_tiles_of_the_history_the_monitor_saw_are_mirrored(client, peer):
+    from ledger.tasks import monitor_peers
+
+    peer.serve(entries(300))
+    peer.api_note = peer.files["checkpoint"]
+    monitor_peers()
+    peer.serve(entries(700))
+    assert mirror_peers() == 700 and not Alarm.objects.exists()

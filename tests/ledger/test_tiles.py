@@ -5,7 +5,7 @@ import base64
 import pytest
 from django.db import transaction
 
-from ledger import keys, services
+from ledger import keys, publish, services
 from ledger.models import Cosignature
 from ledger.tasks import publish_tiles, seal
 from ledger.tlog import tiles as ttiles
@@ -106,6 +106,18 @@ def test_the_seal_task_publishes(client):
     assert read(client).size == 4
 
 
+def test_entries_sealed_outside_the_task_are_published_by_its_next_run(client):
+    add_records(3)
+    services.ledger_seal_all()  # as `manage.py seal` does
+    assert client.get("/log/checkpoint").status_code == 404
+    app.conf.task_always_eager = True
+    try:
+        seal()  # nothing left to seal, but the tiles are behind
+    finally:
+        app.conf.task_always_eager = False
+    assert read(client).size == 4
+
+
 def test_nothing_published_gives_404(client):
     assert client.get("/log/checkpoint").status_code == 404
     assert client.get("/log/tile/0/000").status_code == 404
@@ -166,7 +178,9 @@ def test_only_get(client):
     add_records(1)
     seal_and_publish()
     assert client.post("/log/checkpoint").status_code == 405
+    assert client.put("/log/tile/0/000.p/2").status_code == 405
     assert client.get("/log/checkpoint").status_code == 200
+    assert client.head("/log/tile/0/000.p/2").status_code == 200
 
 
 def test_anyone_signed_in_or_not_reads_the_same_tiles(client, django_user_model):
@@ -184,7 +198,22 @@ def test_a_database_behind_or_beside_the_published_tiles_publishes_nothing(clien
     (settings.LEDGER_TILES_DIR / "checkpoint").write_bytes(
         client.get("/log/checkpoint").content.replace(b"\n10\n", b"\n20\n"))  # a tree this database lacks
     add_records(30, start=9)
-    assert seal_and_publish() == 20
+    assert seal_and_publish() is None
+    assert not publish.tiles_behind()  # so the sealing runs do not ask again and again
     assert client.get("/log/tile/0/000.p/40").status_code == 404
     assert client.get("/log/tile/0/000.p/10").content == b"".join(
         tilespec.leaf_hash(e) for e in published.entries)
+
+
+def test_bundles_are_gzipped_for_clients_that_accept_it(client):
+    import gzip
+
+    add_records(300)
+    seal_and_publish()
+    plain = client.get("/log/tile/entries/000")
+    packed = client.get("/log/tile/entries/000", HTTP_ACCEPT_ENCODING="gzip, identity")
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content and len(packed.content) < len(plain.content) / 2
+    assert "Accept-Encoding" in packed["Vary"] and packed["Cache-Control"] == plain["Cache-Control"]
+    hashes = client.get("/log/tile/0/000", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in hashes and len(hashes.content) == 8192  # hashes do not compress
