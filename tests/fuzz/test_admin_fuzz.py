@@ -111,11 +111,11 @@ def test_every_admin_change_page_opens_for_a_superuser(fuzz_world, model):
 
 def _federation_and_login_records(superuser) -> None:
     """A row for each admin that only peers, witnessing and failed logins fill: a peer, what it
-    cosigned and what we saw of it, an alarm, a failed login, an admin's backup codes."""
+    cosigned, what we saw and mirrored of it, an alarm, a failed login, an admin's backup codes."""
     from django_otp.plugins.otp_static.models import StaticDevice
 
     from ledger import services
-    from ledger.models import Cosignature, MonitoredCheckpoint, WitnessedCheckpoint
+    from ledger.models import Cosignature, MirroredLog, MonitoredCheckpoint, WitnessedCheckpoint
     from ledger.tlog.checkpoint import generate_cosignature_key
     from ledger.tlog.note import generate_key
 
@@ -126,6 +126,7 @@ def _federation_and_login_records(superuser) -> None:
     WitnessedCheckpoint.objects.create(origin=origin, size=1, root=bytes(32), note=note, cosignature="— x AAAA\n")
     Cosignature.objects.create(peer=peer, tree_size=1, line="— x AAAA\n", timestamp=1)
     MonitoredCheckpoint.objects.create(peer=peer, size=1, root=bytes(32), note=note)
+    MirroredLog.objects.create(peer=peer, size=1, root=bytes(32), note=note)
     services.alarm_raise(kind="fork", origin=origin, message="fuzz", evidence=note)
     Client(REMOTE_ADDR="192.0.2.7").post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     StaticDevice.objects.create(user=superuser, name="backup codes")
