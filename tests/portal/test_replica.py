@@ -5,19 +5,14 @@ free port for this module and stopped after. Anonymous reads are served from it;
 cannot give yet (replay paused, the primary sealed more) is the primary's, never a wrong one.
 """
 import base64
-import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -28,60 +23,21 @@ from ledger import selectors, services
 from ledger.models import Block
 from portal import db_router
 from tests.ledgerapp.models import Record
+from tests.pgreplica import ReplicaUnavailable, free_port, streaming_replica
 from tests.processes import database_url, process_env, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
-    return found[-1]
-
-
-def _as_postgres(*args, **kwargs):
-    """Runs a server program as the postgres user (PostgreSQL refuses to run as root)."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *args], capture_output=True, text=True, **kwargs)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def replica_port():
     if connection.vendor != "postgresql":
         pytest.skip("the streaming replica test needs PostgreSQL (DATABASE_URL)")
-    if not Path(_pg_bin("pg_basebackup")).exists():
-        pytest.skip("pg_basebackup is not installed")
-    db = connection.settings_dict
-    workdir = Path(tempfile.mkdtemp(prefix="gongxin-replica-"))
-    data = workdir / "data"
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres", "postgres")
-    done = _as_postgres(_pg_bin("pg_basebackup"), "-h", db.get("HOST") or "127.0.0.1",
-                        "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres",
-                        "-D", str(data), "-R", "-X", "stream", "-c", "fast")
-    if done.returncode:
-        shutil.rmtree(workdir, ignore_errors=True)
-        pytest.skip(f"pg_basebackup failed (the primary must accept replication connections from 127.0.0.1; "
-                    f".ci/run allows them in pg_hba.conf): {done.stderr.strip()}")
-    port = _free_port()
-    (data / "postgresql.conf").write_text(
-        f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{workdir}'\n"
-        "hot_standby = on\nfsync = off\n")
-    (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-    (data / "pg_ident.conf").write_text("")
-    if os.geteuid() == 0:
-        for path in (data / "postgresql.conf", data / "pg_hba.conf", data / "pg_ident.conf"):
-            shutil.chown(path, "postgres", "postgres")
-    started = _as_postgres(_pg_bin("pg_ctl"), "-D", str(data), "-l", str(workdir / "replica.log"), "-w", "start")
-    assert started.returncode == 0, started.stderr + (workdir / "replica.log").read_text()
-    yield port
-    _as_postgres(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        with streaming_replica(connection.settings_dict) as port:
+            yield port
+    except ReplicaUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture
@@ -89,7 +45,7 @@ def portal(replica_port):
     """The portal as a real server process, its DATABASE_REPLICA_URL the replica of the test database."""
     primary = database_url()
     replica = f"postgres://postgres@127.0.0.1:{replica_port}/{connection.settings_dict['NAME']}"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=settings.BASE_DIR,
         env=process_env(DATABASE_URL=primary, DATABASE_REPLICA_URL=replica, DEBUG="1"),
