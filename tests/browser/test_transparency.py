@@ -146,3 +146,18 @@ def test_a_verifier_opens_a_share_link_and_checks_it_in_the_browser(visit, ledge
     visit.page.locator("[data-verdict]").filter(has_text=VERIFIED[visit.language]).wait_for(timeout=10000)
     assert not visit.overflows()
     visit.shot("share-verified")
+
+
+def test_search_and_downloads(visit, ledger):
+    visit.open("/transparency/")
+    visit.page.fill("#transparency-q", "X01-0001")
+    visit.page.press("#transparency-q", "Enter")
+    visit.page.wait_for_load_state()
+    link = visit.page.locator('main a[href^="/land/parcels/"]')
+    assert link.count() == 1
+    assert not visit.overflows()
+    visit.shot("search")
+    visit.open("/transparency/downloads/")
+    assert "python3 -m ledger.tlog.audit" in visit.page.content()
+    assert not visit.overflows()
+    visit.shot("downloads")
