@@ -20,6 +20,7 @@ VERIFIED = {"zh-hans": "验证通过", "en": "Verified"}
 FAILED = {"zh-hans": "验证失败，失败的步骤：", "en": "Verification failed at step:"}
 INCLUSION = {"zh-hans": "包含证明", "en": "Inclusion proof"}
 SIGNATURE = {"zh-hans": "检查点签名", "en": "Checkpoint signature"}
+LEAF = {"zh-hans": "叶哈希", "en": "Leaf hash"}
 
 
 def failed_at(visit, step):
@@ -91,6 +92,21 @@ def test_an_altered_proof_fails_naming_the_step(visit, ledger):
     assert visit.page.locator('[data-step="leaf"].ok').count() == 1
     assert visit.page.locator('[data-step="inclusion"].bad').count() == 1
     visit.shot("entry-tampered")
+
+
+def test_altered_entry_data_fails_at_the_leaf_hash(visit, ledger):
+    def alter(route):
+        response = route.fetch()
+        body = response.json()
+        data = base64.b64decode(body["data"]).replace(b"X01-0001", b"X01-0002")
+        body["data"] = base64.b64encode(data).decode()
+        route.fulfill(response=response, body=json.dumps(body))
+
+    visit.page.route("**/api/ledger/entries/*", alter)
+    visit.open(f"/transparency/entry/{parcel_index()}/")
+    visit.page.click("[data-verify-button]")
+    failed_at(visit, LEAF)
+    assert visit.page.locator("[data-step].ok").count() == 0
 
 
 def test_a_forged_checkpoint_signature_fails_naming_the_step(visit, ledger):
