@@ -12,6 +12,7 @@ from ledger.actor import acting_as, system_actor
 from ledger.models import Checkpoint, Entry
 from tests.land_registry.conftest import World
 from tests.ledgerapp.models import Record
+from tests.transparency.conftest import cosigned_by_peers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -177,3 +178,17 @@ def test_search_and_downloads(visit, ledger):
     assert "python3 -m ledger.tlog.audit" in visit.page.content()
     assert not visit.overflows()
     visit.shot("downloads")
+
+
+def test_checkpoint_and_cosignatures_checked_in_the_browser(visit, ledger):
+    cosigned_by_peers("city-b.example", "city-c.example", forged="city-c.example")
+    visit.open("/transparency/")
+    rows = visit.page.locator("[data-witness-key]")
+    assert rows.count() == 2
+    visit.page.click("[data-check-checkpoint]")
+    visit.page.locator('#checkpoint[data-checked="true"]').wait_for(timeout=10000)
+    assert visit.page.locator('[data-result="signature"].ok').count() == 1
+    assert rows.nth(0).locator('[data-result].ok').count() == 1  # city-b: an honest cosignature
+    assert rows.nth(1).locator('[data-result].bad').count() == 1  # city-c cosigned another root
+    assert not visit.overflows()
+    visit.shot("cosignatures")
