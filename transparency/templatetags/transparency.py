@@ -26,6 +26,7 @@ def choice_label(value, where: str) -> str:
 
 
 @register.inclusion_tag("transparency/_verify.html")
-def entry_verifier(index: int) -> dict:
-    """The "verify in my browser" card for ledger entry `index` (load static/transparency/verify.js)."""
-    return {"index": index, "verifier_key": selectors.current_verifier_key()}
+def entry_verifier(index: int, compact: bool = False) -> dict:
+    """The "verify in my browser" card for ledger entry `index`; its page includes
+    transparency/_verify_assets.html (static/transparency/verify.js). `compact`: one of several."""
+    return {"index": index, "verifier_key": selectors.current_verifier_key(), "compact": compact}
