@@ -6,6 +6,7 @@ the baseline. Goal: p95 <= 100 ms.
     cd bench && ../.venv/bin/python dashboard_load.py [N] [--port 18150] [--seconds 15] [--clients 50] [--workers 2]
 """
 import argparse
+import http.client
 import os
 import random
 import signal
@@ -30,21 +31,29 @@ def load(base: str, paths, clients: int, seconds: float):
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
+    host, port = base.removeprefix("http://").split(":")
+
     def client(seed):
         rng = random.Random(seed)
         mine, bad = [], []
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)  # kept alive (gthread)
         while time.perf_counter() < deadline:
-            url = base + rng.choice(paths)
+            path = rng.choice(paths)
             start = time.perf_counter()
             try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    response.read()
-                    ok = response.status == 200
-            except (urllib.error.URLError, OSError) as exc:
-                ok, url = False, f"{url}: {exc}"
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:
+                    connection.close()
+            except (http.client.HTTPException, OSError) as exc:
+                ok, path = False, f"{path}: {exc}"
+                connection.close()
             mine.append(time.perf_counter() - start)
             if not ok:
-                bad.append(url)
+                bad.append(path)
+        connection.close()
         with lock:
             times.extend(mine)
             errors.extend(bad)

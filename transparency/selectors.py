@@ -33,6 +33,7 @@ def parse_time(text: str) -> dt.datetime | None:
 @dataclass(frozen=True)
 class CosignatureView:
     origin: str
+    witness_key: str
     line: str
     time: dt.datetime
     age: dt.timedelta
@@ -60,7 +61,7 @@ def checkpoint_newest() -> CheckpointView | None:
     cosignatures = []
     for cosig in Cosignature.objects.filter(tree_size=latest.tree_size).select_related("peer").order_by("peer__origin"):
         when = dt.datetime.fromtimestamp(cosig.timestamp, tz=dt.UTC)
-        cosignatures.append(CosignatureView(cosig.peer.origin, cosig.line, when, now - when))
+        cosignatures.append(CosignatureView(cosig.peer.origin, cosig.peer.witness_key, cosig.line, when, now - when))
     return CheckpointView(
         size=parsed.size, root=b64(parsed.root_hash), origin=parsed.origin, created=latest.created,
         note=latest.note, body=body, signatures=[f"— {s.name} {b64(s.key_hash.to_bytes(4, 'big') + s.signature)}"

@@ -51,6 +51,7 @@ def _dashboard_context() -> dict:
         "checkpoint": selectors.checkpoint_newest(),
         "anchoring": ledger_selectors.anchoring_status(),
         "keys": list(selectors.verifier_keys()),
+        "verifier_key": selectors.current_verifier_key(),
         "blocks": list(selectors.blocks_latest()),
         "entries": [selectors.entry_summary(e) for e in selectors.entries_latest()],
     }

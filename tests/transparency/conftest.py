@@ -28,3 +28,27 @@ def shared_licence() -> str:
     _share, token = licence_services.share_create(licence=licence, fields=["vehicle_class"],
                                                   expires_at=in_days(7), purpose="rental")
     return token
+
+
+def cosigned_by_peers(*names: str, forged: str = "") -> None:
+    """Peers (witness keys of their own) that cosigned the newest checkpoint, as anchoring stores them;
+    the peer named `forged` cosigned another root."""
+    import time
+
+    from ledger import selectors
+    from ledger.models import Cosignature
+    from ledger.tlog import checkpoint as tcheckpoint
+    from ledger.tlog import note
+
+    newest = selectors.checkpoint_latest()
+    body, _signatures = note.parse_note(newest.note)
+    checkpoint = tcheckpoint.parse_checkpoint(body)
+    for name in names:
+        signer_key, witness_key = tcheckpoint.generate_cosignature_key(name)
+        _log_signer, log_key = note.generate_key(name)
+        peer = services.peer_add(origin=name, url=f"https://{name}", log_key=log_key, witness_key=witness_key)
+        signed = checkpoint if name != forged else tcheckpoint.Checkpoint(
+            checkpoint.origin, checkpoint.size, bytes(32))
+        now = int(time.time())
+        line = tcheckpoint.cosign(signed, tcheckpoint.CosignatureSigner(signer_key), now)
+        Cosignature.objects.create(peer=peer, tree_size=newest.tree_size, line=line, timestamp=now)

@@ -1,6 +1,8 @@
 """The transparency pages over HTTP: anyone sees them, bad addresses get 404, no personal data shows."""
 import pytest
 
+from tests.transparency.conftest import cosigned_by_peers
+
 pytestmark = pytest.mark.django_db
 
 PERSONAL = ["张伟", "李娜", "王芳", "110101199003076544", "11010219770101003X", "和平里1号", "a@example.org",
@@ -89,3 +91,11 @@ def test_dashboard_before_anything_is_sealed(client):
 def test_pages_are_read_only(client, world):
     assert client.post("/transparency/").status_code == 405
     assert client.post("/api/transparency/latest").status_code == 405
+
+
+def test_the_dashboard_lists_each_peers_cosignature_and_its_freshness(client, world):
+    cosigned_by_peers("city-b.example", "city-c.example")
+    html = client.get("/transparency/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "city-b.example" in html and "city-c.example" in html
+    assert html.count(" ago</td>") == 2 and html.count("data-witness-key=") == 2
+    assert "The newest checkpoint is anchored" in html

@@ -25,7 +25,12 @@ def choice_label(value, where: str) -> str:
     return labels.choice_label(kind, name, value)
 
 
-@register.inclusion_tag("transparency/_verify.html")
-def entry_verifier(index: int) -> dict:
-    """The "verify in my browser" card for ledger entry `index` (load static/transparency/verify.js)."""
-    return {"index": index, "verifier_key": selectors.current_verifier_key()}
+@register.inclusion_tag("transparency/_verify.html", takes_context=True)
+def entry_verifier(context, index: int, compact: bool = False) -> dict:
+    """The "verify in my browser" card for ledger entry `index`; its page includes
+    transparency/_verify_assets.html (static/transparency/verify.js). `compact`: one of several
+    (the key is read once per page)."""
+    page = context.render_context.dicts[0]  # this template render as a whole, not one include
+    if "verifier_key" not in page:
+        page["verifier_key"] = selectors.current_verifier_key()
+    return {"index": index, "verifier_key": page["verifier_key"], "compact": compact}
