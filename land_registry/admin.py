@@ -31,6 +31,7 @@ from land_registry.models import (
     mask_id_number,
 )
 from ledger.disclosure import record_history
+from portal.admin_fields import RowChoiceField, RowsChoiceField, is_row_id
 
 
 def is_clerk(request, obj=None) -> bool:
@@ -43,27 +44,6 @@ def is_clerk(request, obj=None) -> bool:
         return offices.exists()
     office_id = obj.office_id
     return offices.filter(pk=office_id).exists()
-
-
-def is_row_id(value) -> bool:
-    """A database id as posted: digits within 64 bits (larger ones overflow the database driver)."""
-    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < 2**63
-
-
-class RowChoiceField(forms.ModelChoiceField):
-    def to_python(self, value):
-        if value not in self.empty_values and not is_row_id(str(value)):
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value)
-
-
-class RowsChoiceField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        for item in value:
-            if not is_row_id(str(item)):
-                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                            params={"value": str(item)[:30]})
-        return super()._check_values(value)
 
 
 class OfficeScopedAdmin(admin.ModelAdmin):

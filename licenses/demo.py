@@ -22,8 +22,9 @@ DEPARTMENTS = {
 TYPES = [
     ("driving", "机动车驾驶证", "transport", [
         {"name": "number", "personal": True},  # 驾驶证号即公民身份号码
-        {"name": "vehicle_class", "label": "准驾车型", "personal": False},
-        {"name": "birth_date", "label": "出生日期", "personal": True},
+        {"name": "vehicle_class", "label": "准驾车型", "personal": False, "kind": "choice",
+         "choices": ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "D", "E", "F", "M", "N", "P"]},
+        {"name": "birth_date", "label": "出生日期", "personal": True, "kind": "date"},
     ]),
     ("business", "营业执照", "market", [
         {"name": "company_name", "label": "名称", "personal": False},
@@ -33,11 +34,12 @@ TYPES = [
     ("marriage", "结婚证", "civil", [
         {"name": "spouse_name", "label": "配偶姓名", "personal": True},
         {"name": "spouse_id", "label": "配偶身份证号", "personal": True},
-        {"name": "registered_on", "label": "登记日期", "personal": False},
+        {"name": "registered_on", "label": "登记日期", "personal": False, "kind": "date"},
     ]),
     ("qualification", "专业技术资格证书", "hrss", [
         {"name": "title", "label": "资格名称", "personal": False},
-        {"name": "level", "label": "级别", "personal": False},
+        {"name": "level", "label": "级别", "personal": False, "kind": "choice",
+         "choices": ["初级", "中级", "副高级", "正高级"]},
     ]),
 ]
 
