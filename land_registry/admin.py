@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -18,6 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
 from land_registry import selectors, services
+from land_registry.admin_forms import (
+    DOCUMENT_FIELDS,
+    GROUP_FIELDS,
+    GROUP_TITLES,
+    GROUPS,
+    RegistrationPrepareForm,
+    clerk_rights,
+    party_label,
+    right_label,
+)
 from land_registry.models import (
     Consent,
     Office,
@@ -31,7 +40,7 @@ from land_registry.models import (
     mask_id_number,
 )
 from ledger.disclosure import record_history
-from portal.admin_fields import RowChoiceField, RowsChoiceField, is_row_id
+from portal.admin_fields import RowChoiceField, is_row_id
 
 
 def is_clerk(request, obj=None) -> bool:
@@ -153,6 +162,35 @@ class ParcelAdmin(OfficeScopedAdmin):
         return ledger_history_html(parcel)
 
 
+@admin.register(Right)
+class RightAdmin(OfficeScopedAdmin):
+    """Rights are shown on their parcel's page; this admin only answers the search for a right to name
+    in a discharge, release or correction (active rights of the clerk's offices' parcels)."""
+
+    search_fields = ("parcel__number", "public_ref")
+    list_display = ("public_ref", "parcel", "kind", "active")
+
+    def has_module_permission(self, request):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return is_clerk(request) and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
+
+    def get_queryset(self, request):
+        return clerk_rights(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()[:64]
+        if not term:
+            return queryset, False
+        return queryset.filter(parcel__number__iexact=term) | queryset.filter(public_ref__startswith=term.lower()), \
+            False
+
+    @staticmethod
+    def autocomplete_label(right):
+        return right_label(right)
+
+
 class PartyForm(forms.ModelForm):
     """A new party. Its portal account is not a clerk's to set: the citizen claims it at /land/claim/."""
 
@@ -240,7 +278,14 @@ class PartyAdmin(admin.ModelAdmin):
         term = search_term.strip()[:64]
         if not term or "\x00" in term:
             return queryset.none() if term else queryset, False
-        return queryset.filter(id_index=blind_index(term)) | queryset.filter(public_ref=term.lower()), False
+        found = queryset.filter(id_index=blind_index(term)) | queryset.filter(public_ref=term.lower())
+        if len(term) >= 4:  # a reference's beginning, as a clerk reads it off a paper or a page
+            found = found | queryset.filter(public_ref__startswith=term.lower())
+        return found, False
+
+    @staticmethod
+    def autocomplete_label(party):
+        return party_label(party)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "office":
@@ -264,70 +309,6 @@ class PartyAdmin(admin.ModelAdmin):
         party = services.party_create(office=data["office"], kind=data["kind"], name=data["name"],
                                       id_number=data["id_number"], address=data["address"], clerk=request.user)
         obj.__dict__.update(party.__dict__)
-
-
-class PayloadField(forms.JSONField):
-    """The details as JSON: too large or too deeply nested input is a form error, not a server error."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and (len(value) > 20_000 or "\x00" in value):
-            raise forms.ValidationError(_("The details must be at most 20,000 characters of JSON, without "
-                                          "NUL characters."))
-        try:
-            return super().to_python(value)
-        except RecursionError as exc:
-            raise forms.ValidationError(_("The details are nested too deeply.")) from exc
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:  # the form shown again with the clerk's text as it was typed
-            return InvalidJSONInput(data)
-
-
-class RegistrationForm(forms.ModelForm):
-    payload = PayloadField(label=_("details"), required=False, initial=dict)
-    reason = forms.CharField(label=_("reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
-    document = forms.FileField(label=_("source document"), required=False)
-    document_title = forms.CharField(label=_("document title"), max_length=services.TITLE_MAX, required=False)
-
-    class Meta:
-        model = Registration
-        fields = ("office", "kind", "parcels", "payload", "legal_date", "reason")
-        field_classes = {"office": RowChoiceField, "parcels": RowsChoiceField}
-        help_texts = {"payload": _(
-            'JSON, by kind. first_registration: {"parcel": {"number", "location", "area_m2", "land_use"}, '
-            '"owners": [{"party": ref, "share": "1/2"}]}; transfer: {"owners": [...]}; mortgage: '
-            '{"holder": ref, "amount": yuan}; lease, easement, caveat, seizure: {"holder": ref}; '
-            'discharge, seizure_release: {"right": ref}; correction: {"right": ref, "share" | "holder" | '
-            '"legal_date" | "cancel"}; split: {"parts": [{"number", "location", "area_m2"}, ...]}; '
-            'merge: {"parcel": {"number", "location"}}; party_correction: {"party": ref, "name" | '
-            '"id_number" | "address" | "unlink_account": true}. Transfers and mortgages wait for the '
-            "owners' consent.")}
-
-    def __init__(self, *args, clerk=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.clerk = clerk
-        self.fields["office"].queryset = selectors.clerk_offices(clerk)
-        self.fields["parcels"].queryset = selectors.parcels_for_clerk(clerk)
-        self.fields["payload"].help_text = self._meta.help_texts["payload"]
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            services.registration_check(office=data["office"], kind=data["kind"],
-                                        parcels=list(data.get("parcels") or []),
-                                        payload=data["payload"] if data["payload"] is not None else {},
-                                        legal_date=data["legal_date"])
-        except services.RegistrationRefused as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        upload = data.get("document")
-        if upload is not None and upload.size > services.MAX_DOCUMENT_BYTES:
-            raise forms.ValidationError(_("The document is larger than %(max)s MB.")
-                                        % {"max": services.MAX_DOCUMENT_BYTES // 2**20})
-        return data
 
 
 class DocumentInline(ReadOnlyInline):
@@ -360,7 +341,7 @@ def _rows(rows) -> str:
 
 @admin.register(Registration)
 class RegistrationAdmin(OfficeScopedAdmin):
-    form = RegistrationForm
+    form = RegistrationPrepareForm
     list_display = ("public_ref", "kind", "parcel_numbers", "office", "state", "prepared_at", "decided_at")
     list_filter = ("state", "kind")
     search_fields = ("parcel_numbers", "public_ref")
@@ -378,8 +359,18 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return [*RegistrationForm.Meta.fields, "document_title", "document"]
+            return [name for _title, options in self.get_fieldsets(request) for name in options["fields"]]
         return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        """Adding: the common inputs, a fieldset per group of inputs (shown by the script for the kinds
+        that use it), and the documents."""
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        groups = [(GROUP_TITLES[group], {"fields": GROUP_FIELDS[group], "classes": (
+            "registration-group", *(f"for-{kind}" for kind in kinds))}) for group, kinds in GROUPS.items()]
+        return [(None, {"fields": ("office", "kind", "legal_date", "reason")}), *groups,
+                (_("Source documents"), {"fields": DOCUMENT_FIELDS})]
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -391,13 +382,18 @@ class RegistrationAdmin(OfficeScopedAdmin):
         if obj is not None:  # the page only shows the registration: a form with no fields
             return super().get_form(request, obj, change=change, **{**kwargs, "form": forms.ModelForm,
                                                                      "fields": ()})
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **{**kwargs, "fields": None})
+        admin_site = self.admin_site
 
         class ClerkForm(form):
             def __init__(self, *args, **inner):
-                super().__init__(*args, clerk=request.user, **inner)
+                super().__init__(*args, clerk=request.user, admin_site=admin_site, **inner)
 
         return ClerkForm
+
+    class Media:
+        js = ("admin-extra/registration.js",)
+        css = {"all": ("admin-extra/admin-extra.css",)}
 
     def get_urls(self):
         document = path("<int:registration_id>/documents/<int:document_id>/",
@@ -500,13 +496,10 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        upload = data.get("document")
-        documents = [(data.get("document_title") or upload.name[:services.TITLE_MAX], upload.read())] \
-            if upload else []
         registration = services.registration_prepare(
-            clerk=request.user, office=data["office"], kind=data["kind"], parcels=list(data["parcels"]),
-            payload=data["payload"] if data["payload"] is not None else {}, reason=data["reason"],
-            legal_date=data["legal_date"], documents=documents)
+            clerk=request.user, office=data["office"], kind=data["kind"], parcels=list(data.get("parcels") or []),
+            payload=data["payload"], reason=data["reason"], legal_date=data.get("legal_date"),
+            documents=data["documents"])
         obj.__dict__.update(registration.__dict__)
 
     def save_related(self, request, form, formsets, change):

@@ -1,0 +1,62 @@
+// Preparing a registration: only the inputs the chosen kind uses are shown, and the owners' shares
+// are added up as they are typed. No inline script: the strict CSP loads this file.
+"use strict";
+(function () {
+  function gcd(a, b) { return b ? gcd(b, a % b) : Math.abs(a); }
+
+  // "1/2", "0.25", "1" -> [numerator, denominator], or null when it is not a share.
+  function parseShare(text) {
+    text = text.trim();
+    var m = /^(\d+)\s*\/\s*(\d+)$/.exec(text);
+    if (m) return +m[2] > 0 ? [+m[1], +m[2]] : null;
+    m = /^(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!m) return null;
+    var decimals = m[2] || "", den = Math.pow(10, decimals.length);
+    return [+m[1] * den + (+decimals || 0), den];
+  }
+
+  function showKind() {
+    var kind = document.querySelector("select.admin-extra-kind");
+    if (!kind) return;
+    document.querySelectorAll("fieldset.registration-group").forEach(function (fieldset) {
+      fieldset.hidden = !fieldset.classList.contains("for-" + kind.value);
+    });
+  }
+
+  function showSum(output) {
+    var num = 0, den = 1, count = 0, bad = false;
+    document.querySelectorAll("input.admin-extra-share").forEach(function (input) {
+      if (!input.value.trim()) return;
+      var share = parseShare(input.value);
+      if (!share) { bad = true; return; }
+      num = num * share[1] + share[0] * den;
+      den = den * share[1];
+      var g = gcd(num, den) || 1;
+      num /= g; den /= g;
+      count += 1;
+    });
+    var text = den === 1 ? String(num) : num + "/" + den;
+    output.textContent = output.dataset.label + " " + (count ? text : "—") +
+      (bad ? " · " + output.dataset.bad : (count && num !== den ? " · " + output.dataset.wrong : ""));
+    output.classList.toggle("wrong", bad || (count > 0 && num !== den));
+    output.classList.toggle("right", !bad && count > 0 && num === den);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var kind = document.querySelector("select.admin-extra-kind");
+    if (kind) { kind.addEventListener("change", showKind); showKind(); }
+    var first = document.querySelector("input.admin-extra-share");
+    if (!first) return;
+    var output = document.createElement("p");
+    output.className = "admin-extra-sum";
+    output.setAttribute("aria-live", "polite");
+    output.dataset.label = first.dataset.sumLabel;
+    output.dataset.wrong = first.dataset.sumWrong;
+    output.dataset.bad = first.dataset.sumBad;
+    first.closest("fieldset").appendChild(output);
+    document.querySelectorAll("input.admin-extra-share").forEach(function (input) {
+      input.addEventListener("input", function () { showSum(output); });
+    });
+    showSum(output);
+  });
+})();
