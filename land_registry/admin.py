@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,6 +29,7 @@ from land_registry.admin_forms import (
     party_label,
     right_label,
 )
+from land_registry.admin_review import preview
 from land_registry.models import (
     Consent,
     Office,
@@ -41,6 +44,7 @@ from land_registry.models import (
 )
 from ledger.disclosure import record_history
 from portal.admin_fields import RowChoiceField, is_row_id
+from portal.admin_site import WorkItem, WorkSection
 
 
 def is_clerk(request, obj=None) -> bool:
@@ -339,6 +343,13 @@ def _rows(rows) -> str:
         else "—"
 
 
+class DecisionForm(forms.Form):
+    confirm = forms.BooleanField(label=_("I have checked the parcels, parties, shares, consents and documents above"),
+                                 required=False)
+    note = forms.CharField(label=_("reason (required to reject; kept with the decision)"), required=False,
+                           max_length=services.REASON_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Registration)
 class RegistrationAdmin(OfficeScopedAdmin):
     form = RegistrationPrepareForm
@@ -346,8 +357,8 @@ class RegistrationAdmin(OfficeScopedAdmin):
     list_filter = ("state", "kind")
     search_fields = ("parcel_numbers", "public_ref")
     actions = ["approve", "reject"]
-    readonly_fields = ("office", "kind", "state", "legal_date", "reason", "parcels_concerned",
-                       "parties_named", "consents_needed", "payload", "prepared_by", "prepared_at",
+    readonly_fields = ("office", "kind", "state", "decision", "legal_date", "reason", "parcels_concerned",
+                       "parties_named", "consents_needed", "effect", "prepared_by", "prepared_at",
                        "decided_by", "decided_at", "decision_note", "public_ref", "ledger_history")
     inlines = [DocumentInline, ConsentInline]
 
@@ -398,7 +409,66 @@ class RegistrationAdmin(OfficeScopedAdmin):
     def get_urls(self):
         document = path("<int:registration_id>/documents/<int:document_id>/",
                         self.admin_site.admin_view(self.document_view), name="land_registry_registration_document")
-        return [document, *super().get_urls()]
+        decide = path("<int:registration_id>/decide/", self.admin_site.admin_view(self.decide_view),
+                      name="land_registry_registration_decide")
+        return [document, decide, *super().get_urls()]
+
+    def decide_view(self, request, registration_id: int):
+        """The checker's page: what approval does, in words and before/after; approve or reject it."""
+        registration = self.get_queryset(request).filter(pk=registration_id).first()
+        if registration is None or not self.has_view_permission(request, registration):
+            raise Http404
+        back = reverse("admin:land_registry_registration_change", args=[registration.pk])
+        return self._decision_page(request, [registration], approve=True, reject=True, back=back,
+                                   action_url=request.get_full_path(), hidden=[])
+
+    def _decision_page(self, request, registrations, *, approve, reject, back, action_url, hidden):
+        pending = [r for r in registrations if r.state == "prepared"]
+        decided = "_approve" in request.POST or "_reject" in request.POST
+        form = DecisionForm(request.POST if decided else None)
+        if decided and form.is_valid():
+            approving = "_approve" in request.POST and approve
+            if approving and not form.cleaned_data["confirm"]:
+                form.add_error("confirm", _("Tick the box to confirm that you checked what is approved."))
+            elif not approving and not form.cleaned_data["note"].strip():
+                form.add_error("note", _("Give the reason for the rejection: the clerk who prepared it reads it."))
+            else:
+                self._decide(request, pending, services.registration_approve if approving
+                             else services.registration_reject, _("approved") if approving else _("rejected"),
+                             note=form.cleaned_data["note"])
+                return redirect(back)
+        items = [self._review(request, registration) for registration in registrations]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "items": items,
+                   "form": form if pending else None, "allow_approve": approve, "allow_reject": reject,
+                   "form_action": action_url, "hidden_fields": hidden, "back_url": back,
+                   "title": _("Approve or reject")}
+        return TemplateResponse(request, "admin/land_registry/registration/decide.html", context)
+
+    def _review(self, request, registration) -> dict:
+        registration.viewer = request.user
+        return {"registration": registration, "named": self.parties_named(registration),
+                "consents": self.consents_needed(registration), "preview": preview(registration),
+                "sides": self._sides(preview(registration)), "documents": registration.documents.all(),
+                "prepared_at": _when(registration.prepared_at), "legal_date": registration.legal_date,
+                "own": registration.prepared_by_id == request.user.pk}
+
+    @staticmethod
+    def _sides(view):
+        return [(_("Now"), view.before), (_("After approval"), view.after)] if not view.problem and (
+            view.after or view.before) else [(_("Now"), view.before)]
+
+    @admin.display(description=_("effect of approval"))
+    def effect(self, registration):
+        view = preview(registration)
+        return render_to_string("admin/land_registry/registration/_preview.html",
+                                {"preview": view, "sides": self._sides(view)})
+
+    @admin.display(description=_("decision"))
+    def decision(self, registration):
+        if registration.state != "prepared":
+            return registration.get_state_display()
+        url = reverse("admin:land_registry_registration_decide", args=[registration.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Approve or reject…"))
 
     def document_view(self, request, registration_id: int, document_id: int):
         """A source document, decrypted, for the clerks of the registration's office only."""
@@ -509,25 +579,71 @@ class RegistrationAdmin(OfficeScopedAdmin):
     def ledger_history(self, registration):
         return ledger_history_html(registration)
 
-    def _decide(self, request, queryset, decide, done):
+    def _decide(self, request, queryset, decide, done, note=""):
         for registration in queryset:
             try:
-                decide(clerk=request.user, registration=registration)
+                decide(clerk=request.user, registration=registration, note=note)
             except services.RegistrationRefused as exc:
                 self.message_user(request, f"{registration}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{registration.parcel_numbers}: {done}", messages.SUCCESS)
 
-    @admin.action(description=_("Approve the selected registrations"))
-    def approve(self, request, queryset):
-        self._decide(request, queryset, services.registration_approve, _("approved"))
+    def _confirm_action(self, request, queryset, name):
+        """An action asks first: the registrations in words, before/after, then approve (or reject with a reason)."""
+        hidden = [("action", name), ("index", "0"), *((ACTION_CHECKBOX_NAME, pk) for pk in
+                                                      request.POST.getlist(ACTION_CHECKBOX_NAME))]
+        return self._decision_page(request, list(queryset), approve=name == "approve", reject=name == "reject",
+                                   back=reverse("admin:land_registry_registration_changelist"),
+                                   action_url=request.get_full_path(), hidden=hidden)
 
-    @admin.action(description=_("Reject the selected registrations"))
+    @admin.action(description=_("Approve the selected registrations (asks for confirmation)"))
+    def approve(self, request, queryset):
+        return self._confirm_action(request, queryset, "approve")
+
+    @admin.action(description=_("Reject the selected registrations (asks for a reason)"))
     def reject(self, request, queryset):
-        self._decide(request, queryset, services.registration_reject, _("rejected"))
+        return self._confirm_action(request, queryset, "reject")
 
     def get_actions(self, request):
         # Actions need only the clerk's view of the objects; the service checks each decision.
         actions = super().get_actions(request)
         return actions if is_clerk(request) else {}
 
+
+
+WORK_ROWS = 20
+
+
+def _registration_item(registration, note) -> WorkItem:
+    text = format_html("{} · {} · {} · {}", registration.get_kind_display(), registration.parcel_numbers or "—",
+                       registration.prepared_by.username, _when(registration.prepared_at))
+    return WorkItem(text, reverse("admin:land_registry_registration_change", args=[registration.pk]), note)
+
+
+def _awaited(registration) -> int:
+    return len(selectors.owners_to_consent(registration)
+               - set(registration.consents.values_list("party_id", flat=True)))
+
+
+def clerk_work(request) -> list[WorkSection]:
+    """A land clerk's home: registrations of their offices waiting for them to check, their own waiting."""
+    user = request.user
+    if not is_clerk(request):
+        return []
+    prepared = (selectors.registrations_for_clerk(user).filter(state="prepared")
+                .select_related("prepared_by").order_by("prepared_at", "pk"))
+    to_check, own = [], []
+    for registration in prepared.exclude(prepared_by=user)[:WORK_ROWS]:
+        awaited = _awaited(registration)
+        to_check.append(_registration_item(registration, _("%(count)s owner(s) have not yet consented") % {
+            "count": awaited} if awaited else _("ready for your decision")))
+    for registration in prepared.filter(prepared_by=user)[:WORK_ROWS]:
+        awaited = _awaited(registration)
+        own.append(_registration_item(registration, _("waiting for %(count)s owner(s)' consent") % {
+            "count": awaited} if awaited else _("waiting for a second clerk to check it")))
+    return [WorkSection(_("Registrations waiting for you to check"), to_check, _("Nothing to check.")),
+            WorkSection(_("Your registrations waiting for a checker or the owners' consent"), own,
+                        _("None of yours is waiting."))]
+
+
+admin.site.add_work_list(clerk_work)

@@ -4,9 +4,15 @@ Licences are never edited in place: the add form (licenses/forms.py: an input pe
 the holder found by search) issues through `licence_issue`, and the changelist actions renew,
 suspend, reinstate and revoke through the services, each with a reason.
 """
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
@@ -14,8 +20,9 @@ from guardian.admin import GuardedModelAdmin
 from licenses import selectors, services
 from licenses.blind_index import number_index
 from licenses.forms import issue_form_for
-from licenses.models import Department, Licence, LicenceType
+from licenses.models import REMINDER_DAYS, Department, Licence, LicenceStatus, LicenceType
 from portal.admin_fields import RowAutocompleteSelect
+from portal.admin_site import WorkItem, WorkSection
 from portal.models import Role, User
 
 
@@ -191,3 +198,26 @@ class LicenceAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         self._apply(request, queryset, _("Revoked"), lambda licence: services.licence_revoke(
             licence=licence, reason=self._reason(request)))
+
+
+EXPIRING_ROWS = 20
+
+
+def expiring_work(request) -> list[WorkSection]:
+    """A licence clerk's home: the valid licences of their departments and types that end within 30 days."""
+    if not selectors.may_manage_licences(request.user):
+        return []
+    today = timezone.localdate()
+    expiring = (selectors.licences_for_clerk(request.user)
+                .filter(status=LicenceStatus.VALID, valid_until__lte=today + dt.timedelta(days=REMINDER_DAYS))
+                .order_by("valid_until", "pk")[:EXPIRING_ROWS])
+    items = [WorkItem(format_html("{} · {} · {}", licence.licence_type.name, licence.masked_number(),
+                                  licence.holder.username),
+                      reverse("admin:licenses_licence_change", args=[licence.pk]),
+                      _("valid until %(date)s") % {"date": date_format(licence.valid_until, "DATE_FORMAT")})
+             for licence in expiring]
+    return [WorkSection(_("Licences of your departments ending within %(days)s days") % {"days": REMINDER_DAYS},
+                        items, _("None ends soon."))]
+
+
+admin.site.add_work_list(expiring_work)

@@ -4,6 +4,8 @@ Its search-as-you-type (the admin's autocomplete) answers a clerk from the choic
 them (`scope_autocomplete`), not from the admin of the model searched: a licence clerk picks a
 citizen as holder without seeing the list of users, a land clerk only their offices' parcels.
 """
+from dataclasses import dataclass, field
+
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
@@ -46,6 +48,22 @@ class ScopedAutocompleteView(AutocompleteJsonView):
         return {"id": str(getattr(obj, to_field_name)), "text": label(obj) if label else str(obj)}
 
 
+@dataclass
+class WorkItem:
+    text: str
+    url: str
+    note: str = ""
+
+
+@dataclass
+class WorkSection:
+    """One list on the admin's home: a clerk's registrations to check, their own waiting, licences expiring."""
+
+    title: str
+    items: list[WorkItem] = field(default_factory=list)
+    empty: str = ""
+
+
 class PortalAdminSite(OTPAdminSite):
     """django-otp's admin site under the usual name, so that `admin:` URLs stay as they are."""
 
@@ -53,9 +71,20 @@ class PortalAdminSite(OTPAdminSite):
     site_header = _("Gongxin administration")
     site_title = _("Gongxin administration")
 
+    index_template = "admin/portal_index.html"
+
     def __init__(self, name="admin"):
         super().__init__(name)
         self.scoped_autocompletes = {}
+        self.work_lists = []
+
+    def add_work_list(self, sections) -> None:
+        """`sections(request)`: the WorkSections this user's work shows on the admin's home (none if not theirs)."""
+        self.work_lists.append(sections)
+
+    def index(self, request, extra_context=None):
+        work = [section for sections in self.work_lists for section in sections(request)]
+        return super().index(request, {**(extra_context or {}), "work": work})
 
     def scope_autocomplete(self, field, choices) -> None:
         """`choices(request)`: the queryset of `field`'s model this user may pick from, None if none."""

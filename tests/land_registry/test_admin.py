@@ -72,7 +72,8 @@ def test_a_clerk_prepares_in_the_admin_and_a_second_clerk_approves_by_action(cli
     assert registration.state == "prepared" and registration.prepared_by == world.maker
     assert SourceDocument.objects.get(registration=registration).title == "抵押合同"
     # The maker cannot approve it; the error is shown and nothing changes.
-    action = {"action": "approve", "_selected_action": [registration.pk]}
+    action = {"action": "approve", "_selected_action": [registration.pk], "index": 0, "_approve": "1",
+              "confirm": "on"}
     page = clerk_x.post(url("registration_changelist"), action, follow=True).content.decode()
     assert "second clerk" in page
     registration.refresh_from_db()
@@ -109,8 +110,12 @@ def test_actions_and_pages_of_another_office_do_nothing(clerk_x, world):
         payload={"holder": world.wang.public_ref}, reason="预告")
     listing = clerk_x.get(url("registration_changelist")).content.decode()
     assert foreign.public_ref not in listing and "Y01-0001" not in listing
-    clerk_x.post(url("registration_changelist"), {"action": "approve", "_selected_action": [foreign.pk]})
-    clerk_x.post(url("registration_changelist"), {"action": "reject", "_selected_action": [foreign.pk]})
+    clerk_x.post(url("registration_changelist"), {"action": "approve", "_selected_action": [foreign.pk],
+                                                  "index": 0, "_approve": "1", "confirm": "on"})
+    clerk_x.post(url("registration_changelist"), {"action": "reject", "_selected_action": [foreign.pk],
+                                                  "index": 0, "_reject": "1", "note": "no"})
+    assert clerk_x.get(url("registration_decide", foreign.pk)).status_code == 404
+    assert clerk_x.post(url("registration_decide", foreign.pk), {"_reject": "1", "note": "x"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "prepared"
     response = clerk_x.get(url("registration_change", foreign.pk), follow=True)

@@ -26,7 +26,8 @@ def prepare(client, world, kind, payload, parcels=(), **extra):
 
 def approve(client, registration):
     return client.post(url("registration_changelist"),
-                       {"action": "approve", "_selected_action": [registration.pk]}, follow=True)
+                       {"action": "approve", "_selected_action": [registration.pk], "index": 0, "_approve": "1",
+                        "confirm": "on"}, follow=True)
 
 
 def test_one_clerk_cannot_edit_a_party_or_link_it_to_an_account(client, world):
