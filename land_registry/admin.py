@@ -24,6 +24,8 @@ from land_registry.admin_forms import (
     GROUP_FIELDS,
     GROUP_TITLES,
     GROUPS,
+    HOLDER_LABEL,
+    SHARE_LABEL,
     RegistrationPrepareForm,
     clerk_rights,
     party_label,
@@ -126,11 +128,11 @@ class RightInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("registered_at", "id")
 
-    @admin.display(description=_("holder"))
+    @admin.display(description=HOLDER_LABEL)
     def holder_name(self, right):
         return f"{right.holder.name} ({right.holder.get_kind_display()})"
 
-    @admin.display(description=_("share"))
+    @admin.display(description=SHARE_LABEL)
     def share_display(self, right):
         return right.share_display
 
@@ -233,7 +235,7 @@ class HeldRightInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(parcel__in=selectors.parcels_for_clerk(request.user))
 
-    @admin.display(description=_("share"))
+    @admin.display(description=SHARE_LABEL)
     def share_display(self, right):
         return right.share_display
 
@@ -525,10 +527,10 @@ class RegistrationAdmin(OfficeScopedAdmin):
         parties = selectors.parties_of_office(registration.office)
         find = {p.public_ref: p for p in parties.filter(public_ref__in=self._refs(payload))}
         rows = [format_html("{}: {} · {} {}", _("new owner"), self._party(viewer, find.get(str(owner.get("party")))),
-                            _("share"), owner.get("share") or "1")
+                            SHARE_LABEL, owner.get("share") or "1")
                 for owner in payload.get("owners") or [] if isinstance(owner, dict)]
         if "holder" in payload:
-            rows.append(format_html("{}: {}", _("holder"), self._party(viewer, find.get(str(payload["holder"])))))
+            rows.append(format_html("{}: {}", HOLDER_LABEL, self._party(viewer, find.get(str(payload["holder"])))))
         if "amount" in payload:
             rows.append(format_html("{}: {} {}", _("secured amount"), payload["amount"], _("yuan")))
         right = Right.objects.filter(public_ref=str(payload.get("right", "")),

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from django import forms
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from land_registry import selectors, services
@@ -19,6 +19,9 @@ from land_registry.models import LandUse, Party, Registration, RegistrationKind,
 from portal.admin_fields import RowAutocompleteSelect, RowChoiceField, RowsAutocompleteSelect, RowsChoiceField
 
 K = RegistrationKind
+# "holder" and "share" mean other things for licences (持证人, 分享): the register's words have a context.
+HOLDER_LABEL = pgettext_lazy("holder of a right", "holder")
+SHARE_LABEL = pgettext_lazy("portion of a right", "share")
 OWNER_ROWS, PART_ROWS, DOCUMENT_ROWS = 6, 4, 3
 SHARE_ATTRS = {"class": "admin-extra-share", "placeholder": "1/2", "autocomplete": "off",
                "data-sum-label": _("Sum of the shares:"), "data-sum-wrong": _("they must add up to exactly 1"),
@@ -286,7 +289,7 @@ def numbered(label: str, n: int):
 
 def _row_fields() -> dict:
     """The searched choices and the repeated rows (owners, parts, documents) of the form."""
-    fields = {"holder": PartyField(label=_("holder"), queryset=Party.objects.none(), required=False),
+    fields = {"holder": PartyField(label=HOLDER_LABEL, queryset=Party.objects.none(), required=False),
               "party": PartyField(label=_("party"), queryset=Party.objects.none(), required=False),
               "right": RightField(label=_("right"), queryset=Right.objects.none(), required=False)}
     for i in range(1, OWNER_ROWS + 1):

@@ -107,6 +107,6 @@ def test_the_page_in_chinese(world, transfer):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(world.checker)
     page = client.get(decide_url(transfer)).content.decode()
-    for shown in ("批准后", "现状", "批准：按所示变更登记簿", "驳回", "终止"):
+    for shown in ("批准后", "现状", "批准：按所示变更登记簿", "驳回", "终止", "份额 1/3", "权利人"):
         assert shown in page, shown
     assert Registration.objects.get(pk=transfer.pk).state == "prepared"
