@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from django import forms
 from django.utils.functional import lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +137,9 @@ class PrepareFormBase(forms.ModelForm):
         self.fields["kind"].widget.attrs["class"] = "admin-extra-kind"
         self._search("parcels", Registration._meta.get_field("parcels"), selectors.parcels_for_clerk(clerk),
                      admin_site, multiple=True)
+        self.fields["parcels"].help_text = _("Type part of a parcel number and pick it; a merge names two or more.")
+        for form_field in self.fields.values():
+            form_field.label = capfirst(form_field.label)
         parties = selectors.parties_for_clerk(clerk)
         for name in ("holder", "party", *(owner_fields(i)[0] for i in range(1, OWNER_ROWS + 1))):
             self._search(name, Right._meta.get_field("holder"), parties, admin_site)

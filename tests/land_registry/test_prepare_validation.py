@@ -50,7 +50,7 @@ def cases(world):
         ("mortgage", {"holder": bank, "amount": 2**64}, "past 64 bits"),  # the portal's 400, before the form
         ("mortgage", {"holder": bank, "amount": 10**15}, "less than or equal to 100000000000000"),
         ("mortgage", {"holder": bank, "amount": 1.5}, "Enter a whole number"),
-        ("mortgage", {"holder": bank}, "needs “secured amount (yuan)”"),
+        ("mortgage", {"holder": bank}, "needs “Secured amount (yuan)”"),
         ("mortgage", {"holder": "x" * 30, "amount": 5}, "Select a valid choice"),
         ("mortgage", {"holder": bank, "amount": "5\x00"}, "NUL character"),
         ("caveat", {"holder": world.wang.public_ref}, "Select a valid choice"),  # another office's party
@@ -70,7 +70,7 @@ def cases(world):
         ("first_registration", first(world=world, number="X" * 41), "at most 40"),
         ("first_registration", first(world=world, number="X01 0100"), "no spaces"),
         ("first_registration", first(world=world, location="长" * 301), "at most 300"),
-        ("first_registration", first(world=world, location=None), "needs “location”"),
+        ("first_registration", first(world=world, location=None), "needs “Location”"),
         ("split", {"parts": [{"number": "X01-0001-1", "location": "a", "area_m2": 10}]}, "at least two"),
         ("split", {"parts": [{"number": f"X01-0001-{n}", "location": "a", "area_m2": 10} for n in (1, 2)]},
          "add up to 20 m²"),
