@@ -41,6 +41,8 @@ def test_searches_answer_only_from_the_clerks_office(client, world):
     assert status == 200 and parties == [f"张* · Natural person · {world.zhang.public_ref}"]
     assert search(client, PARTIES, "11010219770101003X")[1] == []  # office Y's party, by its exact ID number
     assert search(client, PARTIES, "110101199003076544")[1] == [f"张* · Natural person · {world.zhang.public_ref}"]
+    assert search(client, PARTIES, "张伟")[1] == [f"张* · Natural person · {world.zhang.public_ref}"]
+    assert search(client, PARTIES, "王芳")[1] == []  # office Y's party, by name
     status, rights = search(client, RIGHTS, "X01-0001")
     assert status == 200 and len(rights) == 1 and "X01-0001 · Ownership" in rights[0]
     assert search(client, RIGHTS, "Y01-0001")[1] == []
