@@ -140,6 +140,9 @@ class PrepareFormBase(forms.ModelForm):
         self.fields["parcels"].help_text = _("Type part of a parcel number and pick it; a merge names two or more.")
         for form_field in self.fields.values():
             form_field.label = capfirst(form_field.label)
+        for name, more in (("owner_share_1", _("Add another owner")), ("part_number_1", _("Add another new parcel")),
+                           ("document_title_1", _("Add another document"))):
+            self.fields[name].widget.attrs["data-more"] = more
         parties = selectors.parties_for_clerk(clerk)
         for name in ("holder", "party", *(owner_fields(i)[0] for i in range(1, OWNER_ROWS + 1))):
             self._search(name, Right._meta.get_field("holder"), parties, admin_site)

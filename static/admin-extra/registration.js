@@ -60,3 +60,54 @@
     showSum(output);
   });
 })();
+
+// Repeated rows (owners, new parcels, documents): the empty ones past the first few are hidden until
+// the clerk asks for another with the button under them.
+(function () {
+  var GROUPS = [
+    {first: "owner_share_1", fields: ["owner", "owner_share"], shown: 2},
+    {first: "part_number_1", fields: ["part_number", "part_location", "part_area"], shown: 2},
+    {first: "document_title_1", fields: ["document_title", "document"], shown: 1},
+  ];
+
+  function rowsOf(group, n) {
+    return group.fields.map(function (name) {
+      return document.querySelector(".form-row.field-" + name + "_" + n);
+    }).filter(Boolean);
+  }
+
+  function isEmpty(rows) {
+    return rows.every(function (row) {
+      if (row.classList.contains("errors")) return false;
+      return Array.prototype.every.call(row.querySelectorAll("input, select"), function (input) {
+        return input.type === "file" ? !input.files.length : !input.value;
+      });
+    });
+  }
+
+  function setUp(group) {
+    var first = document.getElementById("id_" + group.first);
+    if (!first || !first.dataset.more) return;
+    var n = 1, last = 0, all = [];
+    for (var rows = rowsOf(group, n); rows.length; rows = rowsOf(group, ++n)) {
+      all.push(rows);
+      if (!isEmpty(rows)) last = n;
+    }
+    var visible = Math.max(group.shown, last);
+    all.forEach(function (rows, i) { rows.forEach(function (row) { row.hidden = i >= visible; }); });
+    if (visible >= all.length) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button admin-extra-more";
+    button.textContent = first.dataset.more;
+    button.addEventListener("click", function () {
+      all[visible].forEach(function (row) { row.hidden = false; });
+      visible += 1;
+      if (visible >= all.length) button.hidden = true;
+    });
+    var lastRow = all[all.length - 1];
+    lastRow[lastRow.length - 1].after(button);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { GROUPS.forEach(setUp); });
+})();

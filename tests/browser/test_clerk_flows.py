@@ -91,6 +91,9 @@ def test_a_clerk_prepares_a_transfer_and_a_second_clerk_approves_it(visit):
     page.select_option("#id_kind", "transfer")
     assert page.locator("fieldset.for-transfer").first.is_visible()
     assert not page.locator("fieldset.for-mortgage:not(.for-transfer)").first.is_visible()
+    assert not page.locator(".field-owner_3").is_visible()
+    page.locator("button.admin-extra-more").first.click()  # another owner: a third row appears
+    assert page.locator(".field-owner_3").is_visible() and not page.locator(".field-owner_4").is_visible()
     pick(visit, "parcels", "X01-0001", "X01-0001")
     pick(visit, "owner_1", world.zhang.public_ref[:8], world.zhang.public_ref)
     page.fill("#id_owner_share_1", "1/3")
