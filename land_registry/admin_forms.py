@@ -162,7 +162,7 @@ class PrepareFormBase(forms.ModelForm):
         for i in range(1, OWNER_ROWS + 1):
             party_name, share_name = owner_fields(i)
             party, text = self.cleaned_data.get(party_name), (self.cleaned_data.get(share_name) or "").strip()
-            if party is None and not text:
+            if (party is None and not text) or self.has_error(party_name):
                 continue
             if party is None:
                 self.add_error(party_name, _("Pick the owner who receives this share."))
@@ -177,7 +177,7 @@ class PrepareFormBase(forms.ModelForm):
 
     def _require(self, *names) -> None:
         for name in names:
-            if self.cleaned_data.get(name) in (None, "", []):
+            if self.cleaned_data.get(name) in (None, "", []) and not self.has_error(name):
                 self.add_error(name, _("This kind of registration needs “%(field)s”.")
                                % {"field": self.fields[name].label})
 
