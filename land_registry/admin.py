@@ -7,9 +7,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,6 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
 from land_registry import selectors, services
+from land_registry.admin_forms import (
+    DOCUMENT_FIELDS,
+    GROUP_FIELDS,
+    GROUP_TITLES,
+    GROUPS,
+    HOLDER_LABEL,
+    SHARE_LABEL,
+    RegistrationPrepareForm,
+    clerk_rights,
+    party_label,
+    right_label,
+)
+from land_registry.admin_review import preview
 from land_registry.models import (
     Consent,
     Office,
@@ -31,6 +45,8 @@ from land_registry.models import (
     mask_id_number,
 )
 from ledger.disclosure import record_history
+from portal.admin_fields import RowChoiceField, is_row_id
+from portal.admin_site import WorkItem, WorkSection
 
 
 def is_clerk(request, obj=None) -> bool:
@@ -43,27 +59,6 @@ def is_clerk(request, obj=None) -> bool:
         return offices.exists()
     office_id = obj.office_id
     return offices.filter(pk=office_id).exists()
-
-
-def is_row_id(value) -> bool:
-    """A database id as posted: digits within 64 bits (larger ones overflow the database driver)."""
-    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < 2**63
-
-
-class RowChoiceField(forms.ModelChoiceField):
-    def to_python(self, value):
-        if value not in self.empty_values and not is_row_id(str(value)):
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value)
-
-
-class RowsChoiceField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        for item in value:
-            if not is_row_id(str(item)):
-                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                            params={"value": str(item)[:30]})
-        return super()._check_values(value)
 
 
 class OfficeScopedAdmin(admin.ModelAdmin):
@@ -133,11 +128,11 @@ class RightInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("registered_at", "id")
 
-    @admin.display(description=_("holder"))
+    @admin.display(description=HOLDER_LABEL)
     def holder_name(self, right):
         return f"{right.holder.name} ({right.holder.get_kind_display()})"
 
-    @admin.display(description=_("share"))
+    @admin.display(description=SHARE_LABEL)
     def share_display(self, right):
         return right.share_display
 
@@ -171,6 +166,35 @@ class ParcelAdmin(OfficeScopedAdmin):
     @admin.display(description=_("ledger history"))
     def ledger_history(self, parcel):
         return ledger_history_html(parcel)
+
+
+@admin.register(Right)
+class RightAdmin(OfficeScopedAdmin):
+    """Rights are shown on their parcel's page; this admin only answers the search for a right to name
+    in a discharge, release or correction (active rights of the clerk's offices' parcels)."""
+
+    search_fields = ("parcel__number", "public_ref")
+    list_display = ("public_ref", "parcel", "kind", "active")
+
+    def has_module_permission(self, request):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return is_clerk(request) and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
+
+    def get_queryset(self, request):
+        return clerk_rights(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()[:64]
+        if not term:
+            return queryset, False
+        return queryset.filter(parcel__number__iexact=term) | queryset.filter(public_ref__startswith=term.lower()), \
+            False
+
+    @staticmethod
+    def autocomplete_label(right):
+        return right_label(right)
 
 
 class PartyForm(forms.ModelForm):
@@ -211,9 +235,12 @@ class HeldRightInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(parcel__in=selectors.parcels_for_clerk(request.user))
 
-    @admin.display(description=_("share"))
+    @admin.display(description=SHARE_LABEL)
     def share_display(self, right):
         return right.share_display
+
+
+NAME_SEARCH_LIMIT = 5000  # parties read to find one by (part of) its name
 
 
 @admin.register(Party)
@@ -224,7 +251,7 @@ class PartyAdmin(admin.ModelAdmin):
     form = PartyForm
     list_display = ("public_ref", "kind", "name", "office", "account_linked")
     search_fields = ("public_ref",)
-    search_help_text = _("Exact id number or reference.")
+    search_help_text = _("Exact id number, the beginning of the reference, or (part of) the name.")
     view_fields = ("public_ref", "kind", "name", "masked_id_number", "address", "account_linked", "office",
                    "ledger_history")
     inlines = [HeldRightInline]
@@ -260,7 +287,17 @@ class PartyAdmin(admin.ModelAdmin):
         term = search_term.strip()[:64]
         if not term or "\x00" in term:
             return queryset.none() if term else queryset, False
-        return queryset.filter(id_index=blind_index(term)) | queryset.filter(public_ref=term.lower()), False
+        found = queryset.filter(id_index=blind_index(term)) | queryset.filter(public_ref=term.lower())
+        if len(term) >= 4:  # a reference's beginning, as a clerk reads it off a paper or a page
+            found = found | queryset.filter(public_ref__startswith=term.lower())
+        if not term.isascii():  # a name: names are encrypted, so the office's parties are read and compared
+            named = [party.pk for party in queryset.order_by("pk")[:NAME_SEARCH_LIMIT] if term in party.name]
+            found = found | queryset.filter(pk__in=named)
+        return found, False
+
+    @staticmethod
+    def autocomplete_label(party):
+        return party_label(party)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "office":
@@ -284,70 +321,6 @@ class PartyAdmin(admin.ModelAdmin):
         party = services.party_create(office=data["office"], kind=data["kind"], name=data["name"],
                                       id_number=data["id_number"], address=data["address"], clerk=request.user)
         obj.__dict__.update(party.__dict__)
-
-
-class PayloadField(forms.JSONField):
-    """The details as JSON: too large or too deeply nested input is a form error, not a server error."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and (len(value) > 20_000 or "\x00" in value):
-            raise forms.ValidationError(_("The details must be at most 20,000 characters of JSON, without "
-                                          "NUL characters."))
-        try:
-            return super().to_python(value)
-        except RecursionError as exc:
-            raise forms.ValidationError(_("The details are nested too deeply.")) from exc
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:  # the form shown again with the clerk's text as it was typed
-            return InvalidJSONInput(data)
-
-
-class RegistrationForm(forms.ModelForm):
-    payload = PayloadField(label=_("details"), required=False, initial=dict)
-    reason = forms.CharField(label=_("reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
-    document = forms.FileField(label=_("source document"), required=False)
-    document_title = forms.CharField(label=_("document title"), max_length=services.TITLE_MAX, required=False)
-
-    class Meta:
-        model = Registration
-        fields = ("office", "kind", "parcels", "payload", "legal_date", "reason")
-        field_classes = {"office": RowChoiceField, "parcels": RowsChoiceField}
-        help_texts = {"payload": _(
-            'JSON, by kind. first_registration: {"parcel": {"number", "location", "area_m2", "land_use"}, '
-            '"owners": [{"party": ref, "share": "1/2"}]}; transfer: {"owners": [...]}; mortgage: '
-            '{"holder": ref, "amount": yuan}; lease, easement, caveat, seizure: {"holder": ref}; '
-            'discharge, seizure_release: {"right": ref}; correction: {"right": ref, "share" | "holder" | '
-            '"legal_date" | "cancel"}; split: {"parts": [{"number", "location", "area_m2"}, ...]}; '
-            'merge: {"parcel": {"number", "location"}}; party_correction: {"party": ref, "name" | '
-            '"id_number" | "address" | "unlink_account": true}. Transfers and mortgages wait for the '
-            "owners' consent.")}
-
-    def __init__(self, *args, clerk=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.clerk = clerk
-        self.fields["office"].queryset = selectors.clerk_offices(clerk)
-        self.fields["parcels"].queryset = selectors.parcels_for_clerk(clerk)
-        self.fields["payload"].help_text = self._meta.help_texts["payload"]
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            services.registration_check(office=data["office"], kind=data["kind"],
-                                        parcels=list(data.get("parcels") or []),
-                                        payload=data["payload"] if data["payload"] is not None else {},
-                                        legal_date=data["legal_date"])
-        except services.RegistrationRefused as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        upload = data.get("document")
-        if upload is not None and upload.size > services.MAX_DOCUMENT_BYTES:
-            raise forms.ValidationError(_("The document is larger than %(max)s MB.")
-                                        % {"max": services.MAX_DOCUMENT_BYTES // 2**20})
-        return data
 
 
 class DocumentInline(ReadOnlyInline):
@@ -378,15 +351,22 @@ def _rows(rows) -> str:
         else "—"
 
 
+class DecisionForm(forms.Form):
+    confirm = forms.BooleanField(label=_("I have checked the parcels, parties, shares, consents and documents above"),
+                                 required=False)
+    note = forms.CharField(label=_("reason (required to reject; kept with the decision)"), required=False,
+                           max_length=services.REASON_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Registration)
 class RegistrationAdmin(OfficeScopedAdmin):
-    form = RegistrationForm
+    form = RegistrationPrepareForm
     list_display = ("public_ref", "kind", "parcel_numbers", "office", "state", "prepared_at", "decided_at")
     list_filter = ("state", "kind")
     search_fields = ("parcel_numbers", "public_ref")
     actions = ["approve", "reject"]
-    readonly_fields = ("office", "kind", "state", "legal_date", "reason", "parcels_concerned",
-                       "parties_named", "consents_needed", "payload", "prepared_by", "prepared_at",
+    readonly_fields = ("office", "kind", "state", "decision", "legal_date", "reason", "parcels_concerned",
+                       "parties_named", "consents_needed", "effect", "prepared_by", "prepared_at",
                        "decided_by", "decided_at", "decision_note", "public_ref", "ledger_history")
     inlines = [DocumentInline, ConsentInline]
 
@@ -398,8 +378,18 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return [*RegistrationForm.Meta.fields, "document_title", "document"]
+            return [name for _title, options in self.get_fieldsets(request) for name in options["fields"]]
         return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        """Adding: the common inputs, a fieldset per group of inputs (shown by the script for the kinds
+        that use it), and the documents."""
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        groups = [(GROUP_TITLES[group], {"fields": GROUP_FIELDS[group], "classes": (
+            "registration-group", *(f"for-{kind}" for kind in kinds))}) for group, kinds in GROUPS.items()]
+        return [(None, {"fields": ("office", "kind", "legal_date", "reason")}), *groups,
+                (_("Source documents"), {"fields": DOCUMENT_FIELDS})]
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -411,18 +401,82 @@ class RegistrationAdmin(OfficeScopedAdmin):
         if obj is not None:  # the page only shows the registration: a form with no fields
             return super().get_form(request, obj, change=change, **{**kwargs, "form": forms.ModelForm,
                                                                      "fields": ()})
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **{**kwargs, "fields": None})
+        admin_site = self.admin_site
 
         class ClerkForm(form):
             def __init__(self, *args, **inner):
-                super().__init__(*args, clerk=request.user, **inner)
+                super().__init__(*args, clerk=request.user, admin_site=admin_site, **inner)
 
         return ClerkForm
+
+    class Media:
+        js = ("admin-extra/registration.js",)
+        css = {"all": ("admin-extra/admin-extra.css",)}
 
     def get_urls(self):
         document = path("<int:registration_id>/documents/<int:document_id>/",
                         self.admin_site.admin_view(self.document_view), name="land_registry_registration_document")
-        return [document, *super().get_urls()]
+        decide = path("<int:registration_id>/decide/", self.admin_site.admin_view(self.decide_view),
+                      name="land_registry_registration_decide")
+        return [document, decide, *super().get_urls()]
+
+    def decide_view(self, request, registration_id: int):
+        """The checker's page: what approval does, in words and before/after; approve or reject it."""
+        registration = self.get_queryset(request).filter(pk=registration_id).first()
+        if registration is None or not self.has_view_permission(request, registration):
+            raise Http404
+        back = reverse("admin:land_registry_registration_change", args=[registration.pk])
+        return self._decision_page(request, [registration], approve=True, reject=True, back=back,
+                                   action_url=request.get_full_path(), hidden=[])
+
+    def _decision_page(self, request, registrations, *, approve, reject, back, action_url, hidden):
+        pending = [r for r in registrations if r.state == "prepared"]
+        decided = "_approve" in request.POST or "_reject" in request.POST
+        form = DecisionForm(request.POST if decided else None)
+        if decided and form.is_valid():
+            approving = "_approve" in request.POST and approve
+            if approving and not form.cleaned_data["confirm"]:
+                form.add_error("confirm", _("Tick the box to confirm that you checked what is approved."))
+            elif not approving and not form.cleaned_data["note"].strip():
+                form.add_error("note", _("Give the reason for the rejection: the clerk who prepared it reads it."))
+            else:
+                self._decide(request, pending, services.registration_approve if approving
+                             else services.registration_reject, _("approved") if approving else _("rejected"),
+                             note=form.cleaned_data["note"])
+                return redirect(back)
+        items = [self._review(request, registration) for registration in registrations]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "items": items,
+                   "form": form if pending else None, "allow_approve": approve, "allow_reject": reject,
+                   "form_action": action_url, "hidden_fields": hidden, "back_url": back,
+                   "title": _("Approve or reject")}
+        return TemplateResponse(request, "admin/land_registry/registration/decide.html", context)
+
+    def _review(self, request, registration) -> dict:
+        registration.viewer = request.user
+        return {"registration": registration, "named": self.parties_named(registration),
+                "consents": self.consents_needed(registration), "preview": preview(registration),
+                "sides": self._sides(preview(registration)), "documents": registration.documents.all(),
+                "prepared_at": _when(registration.prepared_at), "legal_date": registration.legal_date,
+                "own": registration.prepared_by_id == request.user.pk}
+
+    @staticmethod
+    def _sides(view):
+        return [(_("Now"), view.before), (_("After approval"), view.after)] if not view.problem and (
+            view.after or view.before) else [(_("Now"), view.before)]
+
+    @admin.display(description=_("effect of approval"))
+    def effect(self, registration):
+        view = preview(registration)
+        return render_to_string("admin/land_registry/registration/_preview.html",
+                                {"preview": view, "sides": self._sides(view)})
+
+    @admin.display(description=_("decision"))
+    def decision(self, registration):
+        if registration.state != "prepared":
+            return registration.get_state_display()
+        url = reverse("admin:land_registry_registration_decide", args=[registration.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Approve or reject…"))
 
     def document_view(self, request, registration_id: int, document_id: int):
         """A source document, decrypted, for the clerks of the registration's office only."""
@@ -479,10 +533,10 @@ class RegistrationAdmin(OfficeScopedAdmin):
         parties = selectors.parties_of_office(registration.office)
         find = {p.public_ref: p for p in parties.filter(public_ref__in=self._refs(payload))}
         rows = [format_html("{}: {} · {} {}", _("new owner"), self._party(viewer, find.get(str(owner.get("party")))),
-                            _("share"), owner.get("share") or "1")
+                            SHARE_LABEL, owner.get("share") or "1")
                 for owner in payload.get("owners") or [] if isinstance(owner, dict)]
         if "holder" in payload:
-            rows.append(format_html("{}: {}", _("holder"), self._party(viewer, find.get(str(payload["holder"])))))
+            rows.append(format_html("{}: {}", HOLDER_LABEL, self._party(viewer, find.get(str(payload["holder"])))))
         if "amount" in payload:
             rows.append(format_html("{}: {} {}", _("secured amount"), payload["amount"], _("yuan")))
         right = Right.objects.filter(public_ref=str(payload.get("right", "")),
@@ -520,13 +574,10 @@ class RegistrationAdmin(OfficeScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        upload = data.get("document")
-        documents = [(data.get("document_title") or upload.name[:services.TITLE_MAX], upload.read())] \
-            if upload else []
         registration = services.registration_prepare(
-            clerk=request.user, office=data["office"], kind=data["kind"], parcels=list(data["parcels"]),
-            payload=data["payload"] if data["payload"] is not None else {}, reason=data["reason"],
-            legal_date=data["legal_date"], documents=documents)
+            clerk=request.user, office=data["office"], kind=data["kind"], parcels=list(data.get("parcels") or []),
+            payload=data["payload"], reason=data["reason"], legal_date=data.get("legal_date"),
+            documents=data["documents"])
         obj.__dict__.update(registration.__dict__)
 
     def save_related(self, request, form, formsets, change):
@@ -536,25 +587,71 @@ class RegistrationAdmin(OfficeScopedAdmin):
     def ledger_history(self, registration):
         return ledger_history_html(registration)
 
-    def _decide(self, request, queryset, decide, done):
+    def _decide(self, request, queryset, decide, done, note=""):
         for registration in queryset:
             try:
-                decide(clerk=request.user, registration=registration)
+                decide(clerk=request.user, registration=registration, note=note)
             except services.RegistrationRefused as exc:
                 self.message_user(request, f"{registration}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{registration.parcel_numbers}: {done}", messages.SUCCESS)
 
-    @admin.action(description=_("Approve the selected registrations"))
-    def approve(self, request, queryset):
-        self._decide(request, queryset, services.registration_approve, _("approved"))
+    def _confirm_action(self, request, queryset, name):
+        """An action asks first: the registrations in words, before/after, then approve (or reject with a reason)."""
+        hidden = [("action", name), ("index", "0"), *((ACTION_CHECKBOX_NAME, pk) for pk in
+                                                      request.POST.getlist(ACTION_CHECKBOX_NAME))]
+        return self._decision_page(request, list(queryset), approve=name == "approve", reject=name == "reject",
+                                   back=reverse("admin:land_registry_registration_changelist"),
+                                   action_url=request.get_full_path(), hidden=hidden)
 
-    @admin.action(description=_("Reject the selected registrations"))
+    @admin.action(description=_("Approve the selected registrations (asks for confirmation)"))
+    def approve(self, request, queryset):
+        return self._confirm_action(request, queryset, "approve")
+
+    @admin.action(description=_("Reject the selected registrations (asks for a reason)"))
     def reject(self, request, queryset):
-        self._decide(request, queryset, services.registration_reject, _("rejected"))
+        return self._confirm_action(request, queryset, "reject")
 
     def get_actions(self, request):
         # Actions need only the clerk's view of the objects; the service checks each decision.
         actions = super().get_actions(request)
         return actions if is_clerk(request) else {}
 
+
+
+WORK_ROWS = 20
+
+
+def _registration_item(registration, note) -> WorkItem:
+    text = format_html("{} · {} · {} · {}", registration.get_kind_display(), registration.parcel_numbers or "—",
+                       registration.prepared_by.username, _when(registration.prepared_at))
+    return WorkItem(text, reverse("admin:land_registry_registration_change", args=[registration.pk]), note)
+
+
+def _awaited(registration) -> int:
+    return len(selectors.owners_to_consent(registration)
+               - set(registration.consents.values_list("party_id", flat=True)))
+
+
+def clerk_work(request) -> list[WorkSection]:
+    """A land clerk's home: registrations of their offices waiting for them to check, their own waiting."""
+    user = request.user
+    if not is_clerk(request):
+        return []
+    prepared = (selectors.registrations_for_clerk(user).filter(state="prepared")
+                .select_related("prepared_by").order_by("prepared_at", "pk"))
+    to_check, own = [], []
+    for registration in prepared.exclude(prepared_by=user)[:WORK_ROWS]:
+        awaited = _awaited(registration)
+        to_check.append(_registration_item(registration, _("%(count)s owner(s) have not yet consented") % {
+            "count": awaited} if awaited else _("ready for your decision")))
+    for registration in prepared.filter(prepared_by=user)[:WORK_ROWS]:
+        awaited = _awaited(registration)
+        own.append(_registration_item(registration, _("waiting for %(count)s owner(s)' consent") % {
+            "count": awaited} if awaited else _("waiting for a second clerk to check it")))
+    return [WorkSection(_("Registrations waiting for you to check"), to_check, _("Nothing to check.")),
+            WorkSection(_("Your registrations waiting for a checker or the owners' consent"), own,
+                        _("None of yours is waiting."))]
+
+
+admin.site.add_work_list(clerk_work)

@@ -1,19 +1,28 @@
 """Clerks' admin: licences of the departments and types they are granted (guardian object permissions).
 
-Licences are never edited in place: the add form issues through `licence_issue`, and the changelist
-actions renew, suspend, reinstate and revoke through the services, each with a reason.
+Licences are never edited in place: the add form (licenses/forms.py: an input per field of the type,
+the holder found by search) issues through `licence_issue`, and the changelist actions renew,
+suspend, reinstate and revoke through the services, each with a reason.
 """
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
 from licenses import selectors, services
 from licenses.blind_index import number_index
-from licenses.models import Department, Licence, LicenceType
-from portal import idnumber
+from licenses.forms import issue_form_for
+from licenses.models import REMINDER_DAYS, Department, Licence, LicenceStatus, LicenceType
+from portal.admin_fields import RowAutocompleteSelect
+from portal.admin_site import WorkItem, WorkSection
 from portal.models import Role, User
 
 
@@ -35,45 +44,14 @@ class LicenceActionForm(ActionForm):
                                   widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class LicenceIssueForm(forms.ModelForm):
-    holder_username = forms.CharField(label=_("Holder's username"), max_length=150)
-    values = forms.JSONField(label=_("Fields of the type"), initial=dict, required=False,
-                             help_text=_('A JSON object, e.g. {"vehicle_class": "C1"}.'))
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=500,
-                             help_text=_("E.g. the application number."))
+def holder_choices(request):
+    """The people a licence clerk may name as holder: active citizens; nobody for anyone else."""
+    if not selectors.may_manage_licences(request.user):
+        return None
+    return User.objects.filter(role=Role.CITIZEN, is_active=True).order_by("username")
 
-    class Meta:
-        model = Licence
-        fields = ("licence_type", "number", "holder_name", "national_id", "address", "valid_from",
-                  "valid_until")
 
-    def clean_national_id(self):
-        number = idnumber.normalize(self.cleaned_data["national_id"])
-        idnumber.validate(number)  # GB 11643: a mistyped digit is caught before anything is written
-        return number
-
-    def clean_holder_username(self):
-        holder = User.objects.filter(username=self.cleaned_data["holder_username"], role=Role.CITIZEN).first()
-        if holder is None:
-            raise forms.ValidationError(_("No citizen has this username."))
-        self.instance.holder = holder
-        return holder
-
-    def clean(self):
-        data = super().clean()
-        licence_type, values = data.get("licence_type"), data.get("values") or {}
-        if not isinstance(values, dict):
-            self.add_error("values", _("Give a JSON object of field names and values."))
-        elif licence_type is not None:
-            try:
-                services._split_values(licence_type, values)
-            except services.LicenceError as exc:
-                self.add_error("values", str(exc))
-        number = (data.get("number") or "").strip()
-        if licence_type is not None and number and Licence.objects.filter(
-                licence_type=licence_type, number_index=number_index(number)).exists():
-            self.add_error("number", _("A licence of this type with this number exists already."))
-        return data
+admin.site.scope_autocomplete(Licence._meta.get_field("holder"), holder_choices)
 
 
 @admin.register(Licence)
@@ -84,6 +62,9 @@ class LicenceAdmin(admin.ModelAdmin):
     search_fields = ("public_ref", "holder__username")
     action_form = LicenceActionForm
     actions = ("renew", "suspend", "reinstate", "revoke")
+    autocomplete_fields = ("holder",)
+    general_fields = ("licence_type", "holder", "number", "holder_name", "national_id", "address", "valid_from",
+                      "valid_until", "reason")
     view_fields = ("public_ref", "licence_type", "number", "holder", "holder_name", "national_id", "address",
                    "data", "valid_from", "valid_until", "status", "status_reason", "issued_at")
 
@@ -124,15 +105,25 @@ class LicenceAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = LicenceIssueForm
+            kwargs["form"] = issue_form_for(selectors.licence_types_managed_by(request.user))
             kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("holder_username", "licence_type", "number", "holder_name", "national_id", "address",
-                    "values", "valid_from", "valid_until", "reason")
-        return self.view_fields
+        return self.general_fields if obj is None else self.view_fields
+
+    def get_fieldsets(self, request, obj=None):
+        """Adding: the licence's own fields, then a fieldset per type with its fields (the script shows
+        the chosen type's)."""
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        form = issue_form_for(selectors.licence_types_managed_by(request.user))
+        types = selectors.licence_types_managed_by(request.user).filter(pk__in=list(form.type_fields))
+        return [(None, {"fields": self.general_fields}), *(
+            (_("Fields of a %(type)s") % {"type": licence_type.name},
+             {"fields": [name for name, _item in form.type_fields[licence_type.pk]],
+              "classes": ("licence-type-fields", f"licence-type-{licence_type.pk}")})
+            for licence_type in types if form.type_fields[licence_type.pk])]
 
     def get_readonly_fields(self, request, obj=None):
         return self.view_fields if obj is not None else ()
@@ -140,17 +131,26 @@ class LicenceAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "licence_type":
             kwargs["queryset"] = selectors.licence_types_managed_by(request.user)
+        if db_field.name == "holder":
+            choices = holder_choices(request)
+            kwargs["queryset"] = User.objects.none() if choices is None else choices
+            kwargs["widget"] = RowAutocompleteSelect(db_field, self.admin_site)
+            kwargs["help_text"] = _("Type part of the citizen's username or e-mail address and pick them.")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         licence = services.licence_issue(
-            licence_type=data["licence_type"], holder=data["holder_username"], number=data["number"],
+            licence_type=data["licence_type"], holder=data["holder"], number=data["number"],
             holder_name=data["holder_name"], national_id=data["national_id"], address=data["address"],
             values=data.get("values") or {}, valid_from=data["valid_from"], valid_until=data["valid_until"],
             reason=data.get("reason", ""),
         )
         obj.pk, obj.public_ref = licence.pk, licence.public_ref
+
+    class Media:
+        js = ("admin-extra/licence-issue.js",)
+        css = {"all": ("admin-extra/admin-extra.css",)}
 
     def save_related(self, request, form, formsets, change):
         pass  # no related objects: the service wrote everything
@@ -198,3 +198,26 @@ class LicenceAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         self._apply(request, queryset, _("Revoked"), lambda licence: services.licence_revoke(
             licence=licence, reason=self._reason(request)))
+
+
+EXPIRING_ROWS = 20
+
+
+def expiring_work(request) -> list[WorkSection]:
+    """A licence clerk's home: the valid licences of their departments and types that end within 30 days."""
+    if not selectors.may_manage_licences(request.user):
+        return []
+    today = timezone.localdate()
+    expiring = (selectors.licences_for_clerk(request.user)
+                .filter(status=LicenceStatus.VALID, valid_until__lte=today + dt.timedelta(days=REMINDER_DAYS))
+                .order_by("valid_until", "pk")[:EXPIRING_ROWS])
+    items = [WorkItem(format_html("{} · {} · {}", licence.licence_type.name, licence.masked_number(),
+                                  licence.holder.username),
+                      reverse("admin:licenses_licence_change", args=[licence.pk]),
+                      _("valid until %(date)s") % {"date": date_format(licence.valid_until, "DATE_FORMAT")})
+             for licence in expiring]
+    return [WorkSection(_("Licences of your departments ending within %(days)s days") % {"days": REMINDER_DAYS},
+                        items, _("None ends soon."))]
+
+
+admin.site.add_work_list(expiring_work)

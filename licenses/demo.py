@@ -23,8 +23,10 @@ DEPARTMENTS = {
 TYPES = [
     ("driving", "机动车驾驶证", "Driving licence", "transport", [
         {"name": "number", "personal": True},  # 驾驶证号即公民身份号码
-        {"name": "vehicle_class", "label": "准驾车型", "label_en": "Vehicle class", "personal": False},
-        {"name": "birth_date", "label": "出生日期", "label_en": "Date of birth", "personal": True},
+        {"name": "vehicle_class", "label": "准驾车型", "label_en": "Vehicle class", "personal": False,
+         "kind": "choice",
+         "choices": ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "D", "E", "F", "M", "N", "P"]},
+        {"name": "birth_date", "label": "出生日期", "label_en": "Date of birth", "personal": True, "kind": "date"},
     ]),
     ("business", "营业执照", "Business licence", "market", [
         {"name": "company_name", "label": "名称", "label_en": "Company name", "personal": False},
@@ -35,11 +37,13 @@ TYPES = [
     ("marriage", "结婚证", "Marriage certificate", "civil", [
         {"name": "spouse_name", "label": "配偶姓名", "label_en": "Spouse's name", "personal": True},
         {"name": "spouse_id", "label": "配偶身份证号", "label_en": "Spouse's national ID number", "personal": True},
-        {"name": "registered_on", "label": "登记日期", "label_en": "Date of registration", "personal": False},
+        {"name": "registered_on", "label": "登记日期", "label_en": "Date of registration", "personal": False,
+         "kind": "date"},
     ]),
     ("qualification", "专业技术资格证书", "Professional qualification certificate", "hrss", [
         {"name": "title", "label": "资格名称", "label_en": "Qualification", "personal": False},
-        {"name": "level", "label": "级别", "label_en": "Level", "personal": False},
+        {"name": "level", "label": "级别", "label_en": "Level", "personal": False, "kind": "choice",
+         "choices": ["初级", "中级", "副高级", "正高级"]},
     ]),
 ]
 

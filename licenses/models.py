@@ -54,15 +54,15 @@ class Claim:
 
 def validate_field_schema(value) -> None:
     """A licence type's fields: a list of {"name", "label", "personal"} with unique, new names (and
-    optionally "label_en", the label in English), and optionally
-    {"name": "number", "personal": true} for a number that identifies the holder."""
+    optionally "label_en", the label in English, and "kind" and "choices", the input a clerk gets),
+    and optionally {"name": "number", "personal": true} for a number that identifies the holder."""
     if not isinstance(value, list):
         raise ValidationError(_("The fields must be a JSON list of objects."))
     seen = set()
     for item in value:
-        if not isinstance(item, dict) or set(item) - {"name", "label", "label_en", "personal"}:
-            raise ValidationError(_('Each field must be an object with "name", "label", "personal" '
-                                    'and optionally "label_en".'))
+        if not isinstance(item, dict) or set(item) - {"name", "label", "label_en", "personal", "kind", "choices"}:
+            raise ValidationError(_('Each field must be an object with "name", "label" and "personal" '
+                                    '(and optionally "label_en", "kind" and "choices").'))
         name = item.get("name")
         if name in TYPE_MAY_MAKE_PERSONAL and name not in seen and isinstance(item.get("personal"), bool) \
                 and set(item) == {"name", "personal"}:
@@ -82,7 +82,28 @@ def validate_field_schema(value) -> None:
         if not isinstance(item.get("personal", False), bool):
             raise ValidationError(_('"personal" of field %(name)r must be true or false.'),
                                   params={"name": name})
+        _validate_field_kind(item)
         seen.add(name)
+
+
+FIELD_KINDS = ("text", "date", "choice")
+
+
+def _validate_field_kind(item: dict) -> None:
+    """A field's input: one line of text (the default), a date, or one of its "choices"."""
+    kind, choices = item.get("kind", "text"), item.get("choices")
+    if kind not in FIELD_KINDS:
+        raise ValidationError(_('"kind" of field %(name)r must be "text", "date" or "choice".'),
+                              params={"name": item["name"]})
+    if (kind == "choice") != (choices is not None) or (choices is not None and not (
+            isinstance(choices, list) and 0 < len(choices) <= 50
+            and all(isinstance(c, str) and c.strip() and len(c) <= 100 for c in choices))):
+        raise ValidationError(_('Field %(name)r: a "choice" field lists 1 to 50 "choices" (texts of at most '
+                                '100 characters); other kinds have none.'), params={"name": item["name"]})
+
+
+def field_kind(item: dict) -> str:
+    return item.get("kind", "text")
 
 
 class Department(LedgeredModel):

@@ -33,6 +33,7 @@ from licenses.models import (
     LicenceType,
     Share,
     UsageRecord,
+    field_kind,
 )
 from portal.models import Role, User
 
@@ -69,6 +70,26 @@ def _locked(licence: Licence) -> Licence:
     return Licence.objects.select_for_update().select_related("licence_type").get(pk=licence.pk)
 
 
+FIELD_VALUE_MAX = 200
+
+
+def field_value_problem(item: dict, value: str) -> str | None:
+    """What is wrong with a value of a type's own field (by its kind), in words naming the field."""
+    label = item.get("label") or item["name"]
+    if "\x00" in value or len(value) > FIELD_VALUE_MAX:
+        return _("%(field)s must be at most %(max)s characters, without NUL characters.") % {
+            "field": label, "max": FIELD_VALUE_MAX}
+    if field_kind(item) == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return _("%(field)s must be a date written YYYY-MM-DD; “%(value)s” is not one.") % {
+                "field": label, "value": value[:20]}
+    if field_kind(item) == "choice" and value not in item["choices"]:
+        return _("%(field)s must be one of: %(choices)s.") % {"field": label, "choices": ", ".join(item["choices"])}
+    return None
+
+
 def _split_values(licence_type: LicenceType, values: dict) -> tuple[dict, dict]:
     names = [item["name"] for item in licence_type.own_fields()]
     unknown = sorted(set(values) - set(names))
@@ -78,6 +99,10 @@ def _split_values(licence_type: LicenceType, values: dict) -> tuple[dict, dict]:
     missing = [name for name in names if not str(values.get(name, "")).strip()]
     if missing:
         raise LicenceError(_("Fill in the fields: %(names)s.") % {"names": ", ".join(missing)})
+    for item in licence_type.own_fields():
+        problem = field_value_problem(item, str(values[item["name"]]).strip())
+        if problem:
+            raise LicenceError(problem)
     data, personal = {}, {}
     for item in licence_type.own_fields():
         (personal if item.get("personal") else data)[item["name"]] = str(values[item["name"]]).strip()

@@ -1,5 +1,4 @@
 """The clerks' admin, through its own URLs: a clerk of office X never sees or touches office Y's register."""
-import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,6 +7,7 @@ from django.urls import reverse
 from land_registry import services
 from land_registry.models import Party, Registration, SourceDocument
 from ledger.services import ledger_seal
+from tests.land_registry.typed import typed_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -58,21 +58,22 @@ def test_the_register_is_read_only_in_the_admin(clerk_x, world):
 
 def prepare_payload(world, parcel, kind="mortgage", payload=None, office=None):
     return {"office": (office or world.x).pk, "kind": kind, "parcels": [parcel.pk],
-            "payload": json.dumps(payload or {"holder": world.bank.public_ref, "amount": 100}),
-            "legal_date": "2024-03-01", "reason": "抵押登记", "document_title": "抵押合同",
-            "document": SimpleUploadedFile("contract.pdf", b"%PDF mortgage")}
+            **typed_fields(kind, payload or {"holder": world.bank.public_ref, "amount": 100}),
+            "legal_date": "2024-03-01", "reason": "抵押登记", "document_title_1": "抵押合同",
+            "document_1": SimpleUploadedFile("contract.pdf", b"%PDF mortgage")}
 
 
 def test_a_clerk_prepares_in_the_admin_and_a_second_clerk_approves_by_action(client, clerk_x, world):
     form = clerk_x.get(url("registration_add")).content.decode()
-    assert "X01-0001" in form and "Y01-0001" not in form and "Y01" not in form
+    assert "Y01-0001" not in form and "Y01" not in form and 'name="payload"' not in form
     response = clerk_x.post(url("registration_add"), prepare_payload(world, world.parcel))
     assert response.status_code == 302, response.content.decode()[:3000]
     registration = Registration.objects.get(kind="mortgage")
     assert registration.state == "prepared" and registration.prepared_by == world.maker
     assert SourceDocument.objects.get(registration=registration).title == "抵押合同"
     # The maker cannot approve it; the error is shown and nothing changes.
-    action = {"action": "approve", "_selected_action": [registration.pk]}
+    action = {"action": "approve", "_selected_action": [registration.pk], "index": 0, "_approve": "1",
+              "confirm": "on"}
     page = clerk_x.post(url("registration_changelist"), action, follow=True).content.decode()
     assert "second clerk" in page
     registration.refresh_from_db()
@@ -110,8 +111,12 @@ def test_actions_and_pages_of_another_office_do_nothing(clerk_x, world):
         payload={"holder": world.wang.public_ref}, reason="预告")
     listing = clerk_x.get(url("registration_changelist")).content.decode()
     assert foreign.public_ref not in listing and "Y01-0001" not in listing
-    clerk_x.post(url("registration_changelist"), {"action": "approve", "_selected_action": [foreign.pk]})
-    clerk_x.post(url("registration_changelist"), {"action": "reject", "_selected_action": [foreign.pk]})
+    clerk_x.post(url("registration_changelist"), {"action": "approve", "_selected_action": [foreign.pk],
+                                                  "index": 0, "_approve": "1", "confirm": "on"})
+    clerk_x.post(url("registration_changelist"), {"action": "reject", "_selected_action": [foreign.pk],
+                                                  "index": 0, "_reject": "1", "note": "no"})
+    assert clerk_x.get(url("registration_decide", foreign.pk)).status_code == 404
+    assert clerk_x.post(url("registration_decide", foreign.pk), {"_reject": "1", "note": "x"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "prepared"
     response = clerk_x.get(url("registration_change", foreign.pk), follow=True)

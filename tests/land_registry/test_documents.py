@@ -23,8 +23,8 @@ def document(client, world):
     client.force_login(world.maker)
     response = client.post(reverse("admin:land_registry_registration_add"), {
         "office": world.x.pk, "kind": "caveat", "parcels": [world.parcel.pk],
-        "payload": f'{{"holder": "{world.li.public_ref}"}}', "legal_date": "2024-03-01", "reason": "预告登记",
-        "document_title": "买卖合同", "document": SimpleUploadedFile("合同 张伟.pdf", CONTRACT)})
+        "holder": world.li.pk, "legal_date": "2024-03-01", "reason": "预告登记",
+        "document_title_1": "买卖合同", "document_1": SimpleUploadedFile("合同 张伟.pdf", CONTRACT)})
     assert response.status_code == 302
     return SourceDocument.objects.get()
 

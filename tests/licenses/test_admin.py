@@ -81,25 +81,31 @@ def test_clerk_actions_go_through_services_with_reason_and_clerk_as_actor(client
     assert driving.status == LicenceStatus.REVOKED and driving.valid_until == new_end
 
 
+def issue_data(driving, alice, **extra):
+    today = timezone.localdate()
+    return {"holder": alice.pk, "licence_type": driving.pk, "number": "D-9", "holder_name": "王丽华",
+            "national_id": "110101199003076544", "address": "", f"t{driving.pk}_vehicle_class": "B",
+            f"t{driving.pk}_birth_date": "1990-01-01", "valid_from": today.isoformat(),
+            "valid_until": today.replace(year=today.year + 6).isoformat(), "reason": "application 9", **extra}
+
+
 def test_clerk_issues_only_types_of_granted_departments(client, clerk_transport, driving, marriage, alice):
     client.force_login(clerk_transport)
     form = client.get(ADD).content.decode()
     assert "Driving licence" in form and "Marriage certificate" not in form
-    today = timezone.localdate()
-    data = {"holder_username": "alice", "number": "D-9", "holder_name": "王丽华", "national_id": "110101199003076544",
-            "address": "", "values": json.dumps({"vehicle_class": "B", "birth_date": "1990-01-01"}),
-            "valid_from": today.isoformat(), "valid_until": today.replace(year=today.year + 6).isoformat(),
-            "reason": "application 9"}
-    refused = client.post(ADD, {**data, "licence_type": marriage.pk})
+    assert f'name="t{driving.pk}_vehicle_class"' in form and f"t{marriage.pk}_spouse_name" not in form
+    assert 'name="values"' not in form  # no JSON box
+    data = issue_data(driving, alice)
+    refused = client.post(ADD, {**data, "licence_type": marriage.pk, f"t{marriage.pk}_spouse_name": "x"})
     assert refused.status_code == 200 and not Licence.objects.filter(number_index=number_index("D-9")).exists()
-    bad_id = client.post(ADD, {**data, "licence_type": driving.pk, "national_id": "110101199003076543"})
+    assert "Select a valid choice" in refused.content.decode()
+    bad_id = client.post(ADD, {**data, "national_id": "110101199003076543"})
     assert "check character" in bad_id.content.decode()  # GB 11643, before anything is written
-    bad_values = client.post(ADD, {**data, "licence_type": driving.pk, "values": '{"colour": "red"}'})
-    assert "Unknown fields" in bad_values.content.decode()
-    response = client.post(ADD, {**data, "licence_type": driving.pk})
+    response = client.post(ADD, data)
     assert response.status_code == 302
     licence = Licence.objects.get(number_index=number_index("D-9"))
     assert licence.holder == alice and licence.data == {"vehicle_class": "B"}
+    assert licence.personal_values() == {"birth_date": "1990-01-01"}
     entry = json.loads(bytes(Entry.objects.get(ref=licence.public_ref).data))
     assert entry["action"] == "licence.issue" and entry["actor"]["role"] == "clerk"
 

@@ -79,9 +79,9 @@ def test_number_is_encrypted_at_rest_found_by_blind_index_and_never_in_the_ledge
     # The clerk's admin: issuing a second licence with the same number is refused, search finds it exactly.
     client.force_login(clerk_transport)
     today = timezone.localdate().isoformat()
-    form = {"holder_username": "bob", "licence_type": cn_driving.pk, "number": ALICE_ID, "holder_name": BOB_NAME,
+    form = {"holder": bob.pk, "licence_type": cn_driving.pk, "number": ALICE_ID, "holder_name": BOB_NAME,
             "national_id": BOB_ID, "address": "", "valid_from": today, "valid_until": today,
-            "values": json.dumps({"vehicle_class": "B", "birth_date": "1985-12-12"}), "reason": "r"}
+            f"t{cn_driving.pk}_vehicle_class": "B", f"t{cn_driving.pk}_birth_date": "1985-12-12", "reason": "r"}
     refused = client.post(reverse("admin:licenses_licence_add"), form)
     assert refused.status_code == 200 and "exists already" in refused.content.decode()
     listed = client.get(reverse("admin:licenses_licence_changelist")).content.decode()

@@ -34,9 +34,10 @@ def test_no_personal_value_appears_in_any_ledger_entry(client, alice, bob, alice
     client.force_login(clerk_transport)
     today = timezone.localdate()
     client.post(reverse("admin:licenses_licence_add"), {
-        "holder_username": "bob", "licence_type": driving.pk, "number": "D-PHONE", "holder_name": BOB_NAME,
+        "holder": bob.pk, "licence_type": driving.pk, "number": "D-PHONE", "holder_name": BOB_NAME,
         "national_id": BOB_ID, "address": f"{BOB_ADDRESS} 电话 {PHONE}", "valid_from": today.isoformat(),
-        "valid_until": today.isoformat(), "values": json.dumps({"vehicle_class": "B", "birth_date": "1985-12-12"}),
+        "valid_until": today.isoformat(), f"t{driving.pk}_vehicle_class": "B",
+        f"t{driving.pk}_birth_date": "1985-12-12",
         "reason": "application"})
     client.post(reverse("admin:licenses_licence_changelist"), {
         "action": "suspend", "_selected_action": [bob_driving.pk], "index": 0, "reason": "fines"})
