@@ -29,6 +29,17 @@ def write_file(path, parcels: int) -> None:
             f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
+def office_and_clerks():
+    """Office X01 and the two clerks an import is prepared and approved by."""
+    from land_registry.models import Office
+    from portal.models import Role, User
+
+    office = Office.objects.create(code="X01", name="东城区不动产登记中心")
+    clerk, checker = (User.objects.create_user(name, role=Role.CLERK, office="X01", is_staff=True)
+                      for name in ("importer", "approver"))
+    return office, clerk, checker
+
+
 def plain_import(path, office, clerk, checker) -> None:
     """The same rows as plain model instances through Django's own QuerySet.bulk_create."""
     import datetime as dt
@@ -77,14 +88,11 @@ def main():
     from django.db import connection
 
     from land_registry.importer import import_register
-    from land_registry.models import Office, Parcel, Party, Registration, Right
+    from land_registry.models import Parcel, Party, Registration, Right
     from ledger.models import Entry
     from ledger.services import ledger_seal_all
-    from portal.models import Role, User
 
-    office = Office.objects.create(code="X01", name="东城区不动产登记中心")
-    clerk, checker = (User.objects.create_user(name, role=Role.CLERK, office="X01", is_staff=True)
-                      for name in ("importer", "approver"))
+    office, clerk, checker = office_and_clerks()
     path = tmp / "register.jsonl"
     write_file(path, PARCELS)
     records = PARCELS * 6
