@@ -1,5 +1,6 @@
 """Settings of the HTTP benchmarks (dashboard_load.py, read_load.py): the tests' settings, without
-the API's rate limits (50 clients from one address would be throttled) and with a per-process memory cache (no file cache on the path)."""
+the API's rate limits (50 clients from one address would be throttled)
+and with a per-process memory cache (no file cache on the path)."""
 from tests.settings import *  # noqa: F403
 from tests.settings import REST_FRAMEWORK
 
