@@ -95,3 +95,17 @@ def insert_entries(n: int, chunk: int = 20_000) -> None:
             rows.append((data, leaf_hash(data), b"\0" * 16, "bench.record", ref, now))
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1e3, ordered[int(len(ordered) * 0.99) - 1] * 1e3
+
+
+def sample(function, args_list):
+    times = []
+    for args in args_list:
+        start = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - start)
+    return percentiles(times)

@@ -1,28 +1,13 @@
 """Median and 99th-percentile inclusion and consistency proof time through the service, on a
 1,000,000-entry ledger; goal: median <= 2 ms. Baseline, same run: reading one entry by index."""
 import random
-import statistics
 import sys
 import time
 
-from common import insert_entries, setup
+from common import insert_entries, sample, setup
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 SAMPLES = 2000
-
-
-def percentiles(samples):
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1e3, ordered[int(len(ordered) * 0.99) - 1] * 1e3
-
-
-def sample(function, args_list):
-    times = []
-    for args in args_list:
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return percentiles(times)
 
 
 def main():

@@ -1,0 +1,93 @@
+"""The ledger at scale: fills ENTRIES entries through the bulk path and seals them, then measures
+inclusion and consistency proofs (median, p99), sealing a 10,000-entry batch on top, verify_ledger's
+throughput and peak memory (in a child process), and bytes on disk per entry next to the raw entry.
+
+    cd bench && ../.venv/bin/python scale.py --entries 10000000     # DATABASE_URL for PostgreSQL
+
+Goals (as at 1 M): proof median <= 2 ms, seal >= 20,000/s, verify >= 100,000/s, verify peak <= 1 GiB."""
+import argparse
+import multiprocessing
+import os
+import random
+import time
+
+from common import insert_entries, sample, setup
+
+BATCH = 10_000
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+
+def _verify_child(queue) -> None:
+    from django.db import connections
+
+    from ledger.verification import verify_ledger
+
+    connections.close_all()
+    before = _rss_kib("VmRSS")
+    start = time.perf_counter()
+    findings = verify_ledger()
+    queue.put((time.perf_counter() - start, len(findings), (_rss_kib("VmHWM") - before) * 1024))
+
+
+def disk_bytes() -> int:
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_total_relation_size('ledger_entry')")
+            return cursor.fetchone()[0]
+    with connection.cursor() as cursor:  # the SQLite file holds everything; the entries are nearly all of it
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return os.path.getsize(settings.DATABASES["default"]["NAME"])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    args = parser.parse_args()
+    multiprocessing.set_start_method("fork")
+    setup("scale")
+    from django.db import connection
+    from django.db.models import Avg
+    from django.db.models.functions import Length
+
+    from ledger import selectors
+    from ledger.models import Block, Entry
+    from ledger.services import ledger_seal, ledger_seal_all
+
+    started = time.perf_counter()
+    insert_entries(args.entries)
+    ledger_seal_all(max_entries=50_000)
+    print(f"# filled and sealed {args.entries} entries in {time.perf_counter() - started:.0f}s ({connection.vendor})")
+    sizes = list(Block.objects.order_by("tree_size").values_list("tree_size", flat=True))
+    size, rng = sizes[-1], random.Random(1)
+    inclusion = sample(selectors.inclusion_proof, [(rng.randrange(size), size) for _ in range(2000)])
+    consistency = sample(selectors.consistency_proof, [sorted(rng.sample(sizes, 2)) for _ in range(2000)])
+    insert_entries(BATCH)
+    start = time.perf_counter()
+    ledger_seal(max_entries=BATCH)
+    seal_rate = BATCH / (time.perf_counter() - start)
+    queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_verify_child, args=(queue,))
+    child.start()
+    elapsed, findings, peak = queue.get()
+    child.join()
+    total = size + BATCH
+    raw = Entry.objects.aggregate(n=Avg(Length("data")))["n"] + 32  # the entry's bytes and its leaf hash
+    per_entry = disk_bytes() / total
+    print(f"inclusion proof:   median {inclusion[0]:.3f} ms, p99 {inclusion[1]:.3f} ms")
+    print(f"consistency proof: median {consistency[0]:.3f} ms, p99 {consistency[1]:.3f} ms")
+    print(f"sealing {BATCH} more: {seal_rate:.0f} entries/s")
+    print(f"verify_ledger: {total / elapsed:.0f} entries/s, {findings} findings, peak memory {peak / 2**20:.0f} MiB")
+    print(f"on disk: {per_entry:.0f} bytes per entry (table and indexes), raw entry {raw:.0f} bytes")
+    print(f"scale at {total} entries: proof median {inclusion[0]:.2f} ms, seal {seal_rate:.0f}/s, "
+          f"verify {total / elapsed:.0f}/s, verify peak {peak / 2**20:.0f} MiB, {per_entry:.0f} B/entry")
+
+
+if __name__ == "__main__":
+    main()
