@@ -67,15 +67,15 @@ def test_a_clerk_issues_a_licence_with_the_typed_form(visit):
     page.fill(f"#id_t{permit.pk}_granted_on", "2026-01-05")
     page.fill(f"#id_t{permit.pk}_note", "无")
     visit.shot("issue-form")
-    page.locator("input[name=_save]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
     assert CHECK_DIGIT[visit.language] in page.locator(".field-national_id .errorlist").inner_text()
     assert not Licence.objects.exists()
     visit.shot("issue-error")
     page.fill("#id_national_id", "11010219770101003X")
     page.fill(f"#id_t{permit.pk}_note", "无")
-    page.locator("input[name=_save]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
     assert ISSUED[visit.language] in page.locator(".messagelist").inner_text()
     licence = Licence.objects.get()
     assert licence.holder == citizen and licence.data == {"grade": "二级", "granted_on": "2026-01-05"}
@@ -107,8 +107,8 @@ def test_a_clerk_prepares_a_transfer_and_a_second_clerk_approves_it(visit):
     page.set_input_files("#id_document_1", files=[{"name": "contract.pdf", "mimeType": "application/pdf",
                                                    "buffer": b"%PDF-1.4 contract"}])
     visit.shot("prepare-form")
-    page.locator("input[name=_save]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
     registration = Registration.objects.get(kind="transfer")
     assert registration.state == "prepared" and registration.documents.count() == 1
     world.consent(registration)  # the owner's consent, from their own login (tested with the citizen pages)
@@ -117,13 +117,13 @@ def test_a_clerk_prepares_a_transfer_and_a_second_clerk_approves_it(visit):
     assert "X01-0001" in page.locator("#your-work").inner_text()
     visit.shot("checker-home")
     visit.open(f"/admin/land_registry/registration/{registration.pk}/change/")
-    page.locator(f"a[href$='/{registration.pk}/decide/']").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator(f"a[href$='/{registration.pk}/decide/']").click()
     assert AFTER[visit.language] in page.content() and "2/3" in page.content()
     visit.shot("decide")
     page.check("#id_confirm")
-    page.locator("input[name=_approve]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=_approve]").click()
     registration.refresh_from_db()
     assert registration.state == "approved" and registration.decided_by == world.checker
     visit.shot("approved")

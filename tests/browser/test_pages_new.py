@@ -18,12 +18,14 @@ def test_claim_links_a_citizens_party_and_shows_the_parcel(visit):
     assert visit.open("/land/claim/").status == 200
     visit.page.fill("input[name=id_number]", "110102197701010030")  # wrong check character
     visit.page.fill("input[name=name]", "王芳")
-    visit.page.click("main form button[type=submit]")
+    with visit.page.expect_navigation():
+        visit.page.click("main form button[type=submit]")
     assert visit.page.locator(".errorlist").count() == 1
     visit.errors.clear()  # the form with errors is answered 400, which the browser logs; nothing else may fail
     visit.page.fill("input[name=id_number]", "11010219770101003X")
     visit.page.fill("input[name=name]", "王芳")
-    visit.page.click("main form button[type=submit]")
+    with visit.page.expect_navigation():
+        visit.page.click("main form button[type=submit]")
     assert CLAIMED[visit.language] in visit.page.content()
     assert not visit.overflows()
     visit.shot("claimed")

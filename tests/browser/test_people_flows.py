@@ -42,9 +42,14 @@ def driving_licence():
     return licence
 
 
+def follow(visit, selector):
+    """Clicks a link or submit button and waits for the page it leads to."""
+    with visit.page.expect_navigation():
+        visit.page.click(selector)
+
+
 def log_out(visit):
-    visit.page.click("header form[action='/accounts/logout/'] button")
-    visit.page.wait_for_load_state()
+    follow(visit, "header form[action='/accounts/logout/'] button")
 
 
 def header_fits(visit):
@@ -60,13 +65,13 @@ def test_a_department_asks_the_holder_allows_and_the_department_reads(visit):
     visit.login("dept_transport", PASSWORD)
     assert visit.page.url.endswith("/department/")
     header_fits(visit)
-    visit.page.click("a[href='/department/request/driving/']")
+    follow(visit, "a[href='/department/request/driving/']")
     assert TYPE_NAME[visit.language] in visit.page.locator("h1").inner_text()
     visit.page.fill("input[name=national_id]", HOLDER_ID)
     visit.page.check("input[name=fields][value=vehicle_class]")
     visit.page.fill("input[name=purpose]", "交通案件")
     visit.shot("dept-request")
-    visit.page.click("main form button[type=submit]")
+    follow(visit, "main form button[type=submit]")
     assert SENT[visit.language] in visit.page.locator(".messages").inner_text()
     header_fits(visit)
     visit.shot("dept-requests")
@@ -75,13 +80,13 @@ def test_a_department_asks_the_holder_allows_and_the_department_reads(visit):
     visit.login("wang_citizen", PASSWORD)
     visit.open("/licences/authorisations/")
     assert CLASS_LABEL[visit.language] in visit.page.content()
-    visit.page.click("form[action$='/approve'] button")
+    follow(visit, "form[action$='/approve'] button")
     assert not visit.overflows()
     visit.shot("holder-approved")
     log_out(visit)
 
     visit.login("dept_transport", PASSWORD)
-    visit.page.click("form[action$='/read'] button")
+    follow(visit, "form[action$='/read'] button")
     assert re.search(r"C1", visit.page.locator("dl.fields").inner_text())
     assert not visit.overflows()
     visit.shot("dept-read")
@@ -101,7 +106,7 @@ def test_a_citizen_shares_and_a_verifier_opens_the_link(visit, browser):
     visit.open(f"/licences/{licence.public_ref}/share")
     visit.page.check("input[name=fields][value=vehicle_class]")
     visit.page.fill("input[name=purpose]", "租车")
-    visit.page.click("main form button[type=submit]")
+    follow(visit, "main form button[type=submit]")
     assert CREATED[visit.language] in visit.page.locator(".messages").inner_text()
     assert visit.page.locator(".qr svg").is_visible()
     visit.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -136,18 +141,16 @@ def _owner_reads(visit, kind, payload):
     land.document_attach(registration=registration, title="合同", content=b"%PDF-1.4 contract")
     visit.login("citizena", PASSWORD)
     visit.open("/land/mine/")
-    visit.page.click(f"a[href='/land/registrations/{registration.public_ref}/consent']")
+    follow(visit, f"a[href='/land/registrations/{registration.public_ref}/consent']")
     header_fits(visit)
     return registration
 
 
 def _answer(visit, answer):
-    visit.page.click(f"main form:has(input[value={answer}]) button")
-    visit.page.wait_for_load_state()
+    follow(visit, f"main form:has(input[value={answer}]) button")
     assert visit.page.locator("input[name=confirm]").count() == 1
     visit.shot(f"{answer}-confirm")
-    visit.page.click("main form:has(input[name=confirm]) button[type=submit]")
-    visit.page.wait_for_load_state()
+    follow(visit, "main form:has(input[name=confirm]) button[type=submit]")
     assert not visit.overflows()
     visit.shot(f"{answer}-done")
     return visit.page.locator(".messages").inner_text()

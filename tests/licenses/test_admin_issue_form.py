@@ -28,7 +28,7 @@ def typed(transport):
 
 def typed_data(typed, alice, **extra):
     today = timezone.localdate()
-    return {"holder": alice.pk, "licence_type": typed.pk, "number": "T-1", "holder_name": "王丽华",
+    return {"holder": alice.pk, "licence_type": typed.pk, "number": "T-2026-000417", "holder_name": "王丽华",
             "national_id": "110101199003076544", "address": "", f"t{typed.pk}_grade": "A",
             f"t{typed.pk}_granted_on": "2020-02-29", f"t{typed.pk}_note": "无", "valid_from": today.isoformat(),
             "valid_until": today.replace(year=today.year + 1).isoformat(), "reason": "application 1", **extra}
@@ -56,7 +56,7 @@ def test_typed_values_are_issued_through_the_service(client, clerk_transport, ty
     client.force_login(clerk_transport)
     response = client.post(ADD, typed_data(typed, alice))
     assert response.status_code == 302
-    licence = Licence.objects.get(number_index=number_index("T-1"))
+    licence = Licence.objects.get(number_index=number_index("T-2026-000417"))
     assert licence.data == {"grade": "A", "granted_on": "2020-02-29"}
     assert licence.personal_values() == {"note": "无"}
 
@@ -85,7 +85,7 @@ def test_bad_input_is_an_error_on_its_field(client, clerk_transport, typed, alic
     assert "licence_validity_ordered" not in page and "Constraint" not in page
     start = page.index(f"field-{name}")  # the error is shown in the row of its field
     assert "errorlist" in page[start:start + 1500] and message in page[start:start + 3000]
-    assert not Licence.objects.filter(number_index=number_index("T-1")).exists()
+    assert not Licence.objects.filter(number_index=number_index("T-2026-000417")).exists()
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
