@@ -147,10 +147,10 @@ def test_verify_a_parcel_event_from_its_timeline(visit, ledger):
     event.locator("summary").click()
     event.locator("[data-verify-button]").click()
     event.locator("[data-verdict]").filter(has_text=VERIFIED[visit.language]).wait_for(timeout=10000)
-    # (not checked for overflow: the parcel page's rights table, not part of this, is wider than a phone)
+    assert not visit.overflows()
     visit.shot("parcel-event-verified")
-    visit.page.locator('main a[href^="/transparency/entry/"]').first.click()
-    visit.page.wait_for_load_state()
+    with visit.page.expect_navigation():
+        visit.page.locator('main a[href^="/transparency/entry/"]').first.click()
     assert "/transparency/entry/" in visit.page.url
 
 
