@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", help="the backup file (manage.py backup wrote it)")
-        parser.add_argument("--fetch-from", metavar="URL",
-                            help="first fetch this portal's newest backup from the peer at URL (it keeps the pushed ones)")
+        parser.add_argument("--fetch-from", metavar="URL", help=(
+                            "first fetch this portal's newest backup from the peer at URL (which keeps those pushed)"))
         parser.add_argument("--peer", action="append", default=[], metavar="URL",
                             help="a peer whose mirror of this log is read (default: the restored active peers)")
 
