@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from ledger import backup, services
 from ledger.models import LedgerState
@@ -24,8 +25,12 @@ def test_backup_round_trips_with_the_tree_head(tmp_path):
     make_items(2)  # unsealed at backup time: in the snapshot, not in the tree head
     state = LedgerState.objects.get(pk=1)
     out, err = StringIO(), StringIO()
-    call_command("backup", "--output", str(tmp_path / "b.gxb"), stdout=out, stderr=err)
+    with translation.override("en"):
+        call_command("backup", "--output", str(tmp_path / "b.gxb"), stdout=out, stderr=err)
     assert f"tree size {state.tree_size}," in out.getvalue() and "100%" in err.getvalue()
+    zh = StringIO()
+    call_command("backup", "--output", str(tmp_path / "zh.gxb"), stdout=zh, stderr=StringIO())  # zh-hans: default
+    assert f"树大小 {state.tree_size}，" in zh.getvalue()
     header = backup.read_header(tmp_path / "b.gxb")
     assert (header["tree_size"], header["root"]) == (state.tree_size, bytes(state.root).hex())
     assert header["engine"] == "sqlite" and header["origin"] == settings.PORTAL_ORIGIN
