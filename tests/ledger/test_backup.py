@@ -91,3 +91,15 @@ def test_missing_backup_key_is_a_clear_error(tmp_path, settings):
     settings.PORTAL_BACKUP_KEY_FILE = tmp_path / "none.key"
     with pytest.raises(CommandError, match="init_keys"):
         call_command("backup", "--output", str(tmp_path / "b.gxb"), stdout=StringIO(), stderr=StringIO())
+
+
+def test_system_check_warns_of_a_missing_or_readable_backup_key(tmp_path, settings):
+    from ledger.checks import check_backup_key
+
+    assert check_backup_key() == []
+    settings.PORTAL_BACKUP_KEY_FILE = tmp_path / "none.key"
+    assert [w.id for w in check_backup_key()] == ["ledger.W010"]
+    backup.create_backup_key(settings.PORTAL_BACKUP_KEY_FILE)
+    settings.PORTAL_BACKUP_KEY_FILE.chmod(0o644)
+    warnings = check_backup_key()
+    assert [w.id for w in warnings] == ["ledger.W010"] and "chmod 600" in warnings[0].msg
