@@ -91,6 +91,15 @@ def test_refusals_are_clear_4xx(client, dirs, settings):
     assert not list((dirs / "peer-backups").rglob("*.gxb"))  # nothing stored by any of these
 
 
+def test_a_backup_larger_than_a_form_body_is_stored(client, dirs, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # the limit of forms and JSON bodies, not of backups
+    b = PeerLog("gongxin.example/city-b")
+    b.add_as_peer()
+    body = peer_backup_file(b, dirs)
+    assert len(body) > 1000
+    assert post(client, b, body).status_code == 201
+
+
 def test_only_the_newest_backups_are_kept(client, dirs):
     b = PeerLog("gongxin.example/city-b")
     b.add_as_peer()

@@ -110,3 +110,22 @@ def test_a_backup_of_another_portal_or_key_is_refused(peer, tmp_path, settings):
         restore(written.path)
     with pytest.raises(CommandError, match="is not a file"):
         restore(tmp_path / "none.gxb")
+
+
+def test_entries_sealed_but_mirrored_nowhere_are_reported_lost(peer, tmp_path):
+    Record.objects.create(title="a")
+    seal_and_mirror()
+    written = backup.backup(tmp_path / "b.gxb")
+    Record.objects.create(title="mirrored")
+    mirrored = seal_and_mirror()
+    Record.objects.create(title="sealed, never mirrored")
+    services.ledger_seal_all()
+    empty_the_database()
+    out = StringIO()
+    with pytest.raises(CommandError, match="sealed entries are lost"), translation.override("en"):
+        call_command("restore", str(written.path), stdout=out, stderr=StringIO())
+    assert "The high-water mark is still ahead" in out.getvalue()
+    assert LedgerState.objects.get(pk=1).tree_size == mirrored  # all that a mirror held came back
+    assert highwater.restore_problem()
+    call_command("acknowledge_restore", "--reason", "restored; the last block was never mirrored", stdout=StringIO())
+    assert highwater.restore_problem() is None
