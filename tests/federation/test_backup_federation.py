@@ -75,7 +75,7 @@ def test_a_lost_portal_comes_back_from_its_backup_and_a_peers_mirror(tmp_path):
         state = shell(a, "from ledger.models import LedgerState\nprint(LedgerState.objects.get(pk=1).tree_size)")
         assert state.split()[-1] == str(final.size), report
         # The users this test changed, by the references the lost database gave them, and nothing else.
-        lines = [line for line in report.splitlines() if "(verify_ledger:" in line]
+        lines = [line for line in report.splitlines() if "verify_ledger" in line]  # zh-hans: full-width marks
         assert len(lines) == 3, report
         assert any(refs["op-after-1"] in line and "record-missing" in line for line in lines), report
         assert any(refs["op-before-2"] in line and "record-state" in line for line in lines), report
