@@ -133,3 +133,14 @@ def check_witness_quorum(app_configs=None, **kwargs):
             id="ledger.E009",
         )]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_backup_key(app_configs=None, **kwargs):
+    """Without the backup key no backup is written, and none can be read."""
+    problem = key_file_problem(settings.PORTAL_BACKUP_KEY_FILE)
+    if not problem:
+        return []
+    return [checks.Warning(f"PORTAL_BACKUP_KEY_FILE: {problem}: backups can be neither written nor restored.",
+                           hint="Run `python manage.py init_keys` (it writes the backup key, mode 0600), and keep "
+                                "a copy of it apart from the portal.", id="ledger.W010")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from ledger.models import (
     Alarm,
     Block,
     Checkpoint,
+    Entry,
     LedgerKey,
+    LedgerRefusal,
     LedgerState,
     Peer,
     PeerAnchor,
@@ -29,7 +32,7 @@ from ledger.tlog import block as tblock
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note as tnote
 from ledger.tlog import witness as twitness
-from ledger.tlog.merkle import CompactRange, perfect_subtrees, root_hash
+from ledger.tlog.merkle import CompactRange, leaf_hash, perfect_subtrees, root_hash
 from ledger.tree import subtree_hashes
 
 logger = logging.getLogger("ledger.alarms")
@@ -109,12 +112,23 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
         leaves = [bytes(row[1]) for row in rows]
         _assign_indexes(cursor, [row[0] for row in rows], first)
         counts.add(counts.tally(row[2:] for row in rows))  # the dashboard's charts
-        tree = _compact_range(first)
-        nodes = []
-        for leaf in leaves:
-            nodes.extend(tree.append(leaf))
-        _store_nodes(cursor, [TreeNode.key(level, index) for level, index, _ in nodes], [n for *_, n in nodes])
+        height, size = _append_block(cursor, state, leaves, signer)
+    return SealResult(height=height, first_index=first, count=len(leaves), tree_size=size)
+
+
+def _append_block(cursor, state: LedgerState, leaves: list[bytes], signer, *, expect_root: bytes | None = None):
+    """The tree nodes, signed block, checkpoint and state for `leaves` appended to the tree of
+    `state`; the high-water mark follows on commit. Returns (height, tree size)."""
+    first = state.tree_size
+    tree = _compact_range(first)
+    nodes = []
+    for leaf in leaves:
+        nodes.extend(tree.append(leaf))
     size, root = first + len(leaves), tree.root()
+    if expect_root is not None and root != expect_root:
+        raise LedgerRefusal(f"the recovered entries make root {root.hex()} at tree size {size}, not the signed "
+                            f"{expect_root.hex()}")
+    _store_nodes(cursor, [TreeNode.key(level, index) for level, index, _ in nodes], [n for *_, n in nodes])
     height = state.height + 1
     time = entry_time(dt.datetime.now(dt.UTC))
     header = tblock.block_header(
@@ -136,7 +150,35 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
         tree_size=size, root=root, height=height, block_hash=tblock.block_hash(header)
     )
     transaction.on_commit(lambda: highwater.write_mark(size, root))
-    return SealResult(height=height, first_index=first, count=len(leaves), tree_size=size)
+    return height, size
+
+
+def parse_entry_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+@transaction.atomic
+def ledger_recover(entries: list[bytes], *, root: bytes) -> int:
+    """Puts back entries sealed after a restored snapshot, as the peers' mirrors verified them (the
+    same bytes, in the same order, making `root`): one block signed now; an entry of the snapshot
+    still unsealed there gets its index, the others are new rows without a salt seed (lost with
+    the database, so their commitments cannot be opened). Returns the new tree size."""
+    state = LedgerState.objects.select_for_update().get(pk=1)
+    signer = keys.signer()
+    leaves = [leaf_hash(data) for data in entries]
+    waiting = dict(Entry.objects.filter(leaf_index__isnull=True).values_list("leaf_hash", "id"))
+    waiting = {bytes(hashed): entry_id for hashed, entry_id in waiting.items()}
+    with connection.cursor() as cursor:
+        for index, (data, leaf) in enumerate(zip(entries, leaves, strict=True), start=state.tree_size):
+            if (entry_id := waiting.pop(leaf, None)) is not None:
+                Entry.objects.filter(pk=entry_id).update(leaf_index=index)
+                continue
+            parsed = json.loads(data)
+            Entry.objects.create(leaf_index=index, data=data, leaf_hash=leaf, salt_seed=b"", kind=parsed["kind"],
+                                 ref=parsed["ref"], created=parse_entry_time(parsed["time"]))
+        counts.add(counts.tally((parsed["kind"], parse_entry_time(parsed["time"]), data)
+                                for data in entries for parsed in [json.loads(data)]))  # lost with the database
+        return _append_block(cursor, state, leaves, signer, expect_root=root)[1]
 
 
 def ledger_seal_all(*, max_entries: int | None = None, progress=None) -> list[SealResult]:

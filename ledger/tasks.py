@@ -53,3 +53,21 @@ def publish_tiles():
 def mirror_peers():
     """Beat runs this every LEDGER_MIRROR_INTERVAL seconds: each peer's new tiles, verified, copied."""
     return sum(outcome.entries for outcome in mirror.peers_mirror())
+
+
+@shared_task(name="ledger.tasks.backup", ignore_result=True)
+def backup_database():
+    """Beat runs this every LEDGER_BACKUP_INTERVAL seconds: an encrypted backup in LEDGER_BACKUP_DIR
+    (the newest LEDGER_BACKUP_KEEP kept), pushed to the active peers when LEDGER_BACKUP_PUSH."""
+    from django.conf import settings
+
+    from ledger import backup, backup_peers
+
+    written = backup.backup()
+    backup_peers.prune(written.path.parent, settings.LEDGER_BACKUP_KEEP)
+    logger.info("backup %s: tree size %d, %d bytes", written.path, written.header["tree_size"], written.bytes)
+    pushed = backup_peers.push_to_peers(written.path) if settings.LEDGER_BACKUP_PUSH else []
+    for outcome in pushed:
+        if outcome.status != 201:
+            logger.warning("backup not stored by %s: %s %s", outcome.origin, outcome.status, outcome.error)
+    return {outcome.origin: outcome.status for outcome in pushed}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ledger/witness/key", views.witness_key, name="witness-key"),
     path("ledger/witness/add-checkpoint", views.witness_add_checkpoint, name="witness-add-checkpoint"),
     path("ledger/witness/<str:origin_hash>/checkpoint", views.witnessed_checkpoint, name="witnessed-checkpoint"),
+    path("ledger/backups/<str:origin_hash>", views.peer_backup, name="peer-backup"),
     path("log/<path:path>", views.log_file, name="log-file"),
     path("mirror/<str:origin_hash>/<path:path>", views.mirror_file, name="mirror-file"),
     path("api/ledger/entries/<index:index>", api.EntryView.as_view(), name="api-entry"),

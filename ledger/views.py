@@ -4,13 +4,13 @@ from contextlib import suppress
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from ledger import keys, publish, selectors, services
+from ledger import backup_peers, keys, publish, selectors, services
 from ledger.tlog import tiles as ttiles
 from ledger.tlog import witness as twitness
 
@@ -109,3 +109,25 @@ def mirror_file(request, origin_hash: str, path: str):
     if not ORIGIN_HASH.fullmatch(origin_hash):
         return _text(_("No such file in this log.") + "\n", status=404)
     return _tiles_file(request, publish.TileStore(settings.LEDGER_MIRROR_DIR / origin_hash), path)
+
+
+@csrf_exempt  # a server-to-server endpoint: only the peer's log-key signature counts
+@require_http_methods(["GET", "POST"])
+def peer_backup(request, origin_hash: str):
+    """A peer's encrypted backup: POST stores it (signed by that peer's log key), GET gives the
+    newest back to that peer alone. This portal cannot read it: it has not the key."""
+    if not ORIGIN_HASH.fullmatch(origin_hash):
+        return _text(_("No such portal.") + "\n", status=404)
+    signature = request.headers.get(backup_peers.HEADER, "")
+    try:
+        if request.method == "GET":
+            found = backup_peers.newest_for(hashed_origin=origin_hash, signature=signature)
+            return FileResponse(open(found, "rb"), content_type="application/octet-stream")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _text(_("Bad Content-Length.") + "\n", status=400)
+        stored = backup_peers.store(hashed_origin=origin_hash, signature=signature, length=length, stream=request)
+    except backup_peers.Refused as refused:
+        return _text(refused.message + "\n", status=refused.status)
+    return _text(stored.name + "\n", status=201)

@@ -253,7 +253,19 @@ LEDGER_EXPORT_INTERVAL = float(os.environ.get("LEDGER_EXPORT_INTERVAL", "3600"))
 LEDGER_TILES_DIR = Path(os.environ.get("LEDGER_TILES_DIR", VAR_DIR / "tiles"))
 LEDGER_MIRROR_DIR = Path(os.environ.get("LEDGER_MIRROR_DIR", VAR_DIR / "mirror"))
 LEDGER_MIRROR_INTERVAL = float(os.environ.get("LEDGER_MIRROR_INTERVAL", "30"))
+# Backups: the database, encrypted for the backup key (X25519, outside the database), written
+# every LEDGER_BACKUP_INTERVAL seconds to LEDGER_BACKUP_DIR (the newest LEDGER_BACKUP_KEEP kept) and
+# pushed to the active peers when LEDGER_BACKUP_PUSH; a peer stores at most LEDGER_BACKUP_MAX_BYTES
+# per backup of another portal, the newest LEDGER_BACKUP_KEEP of each, in LEDGER_PEER_BACKUP_DIR.
+PORTAL_BACKUP_KEY_FILE = Path(os.environ.get("PORTAL_BACKUP_KEY_FILE", PORTAL_KEYS_DIR / "backup.key"))
+LEDGER_BACKUP_DIR = Path(os.environ.get("LEDGER_BACKUP_DIR", VAR_DIR / "backups"))
+LEDGER_BACKUP_INTERVAL = float(os.environ.get("LEDGER_BACKUP_INTERVAL", "86400"))
+LEDGER_BACKUP_KEEP = int(os.environ.get("LEDGER_BACKUP_KEEP", "7"))
+LEDGER_BACKUP_PUSH = env_bool("LEDGER_BACKUP_PUSH", True)
+LEDGER_BACKUP_MAX_BYTES = int(os.environ.get("LEDGER_BACKUP_MAX_BYTES", str(2 << 30)))
+LEDGER_PEER_BACKUP_DIR = Path(os.environ.get("LEDGER_PEER_BACKUP_DIR", VAR_DIR / "peer-backups"))
 CELERY_BEAT_SCHEDULE = {
+    "ledger-backup": {"task": "ledger.tasks.backup", "schedule": LEDGER_BACKUP_INTERVAL},
     "ledger-mirror": {"task": "ledger.tasks.mirror", "schedule": LEDGER_MIRROR_INTERVAL},
     "ledger-seal": {"task": "ledger.tasks.seal", "schedule": LEDGER_SEAL_INTERVAL},
     "ledger-anchor": {"task": "ledger.tasks.anchor", "schedule": LEDGER_ANCHOR_INTERVAL},

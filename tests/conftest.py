@@ -32,6 +32,10 @@ def _ensure_keys():
         keys.create_witness_key(settings.PORTAL_WITNESS_KEY_FILE, settings.PORTAL_ORIGIN)
     if not settings.PORTAL_COMMITMENT_KEY_FILE.exists():
         keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
+    if not settings.PORTAL_BACKUP_KEY_FILE.exists():
+        from ledger import backup
+
+        backup.create_backup_key(settings.PORTAL_BACKUP_KEY_FILE)
 
 
 if _django_ready():

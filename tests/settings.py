@@ -16,6 +16,7 @@ PORTAL_PSEUDONYM_KEY_FILE = PORTAL_KEYS_DIR / "pseudonym.key"
 PORTAL_DATA_KEYS_FILE = PORTAL_KEYS_DIR / "data.keys"
 PORTAL_WITNESS_KEY_FILE = PORTAL_KEYS_DIR / "witness.key"
 PORTAL_COMMITMENT_KEY_FILE = PORTAL_KEYS_DIR / "commitment.key"
+PORTAL_BACKUP_KEY_FILE = PORTAL_KEYS_DIR / "backup.key"
 # Each test points it at a file of its own (tests/conftest.py): every test starts from an empty ledger.
 PORTAL_HIGH_WATER_FILE = Path(os.environ.get("PORTAL_HIGH_WATER_FILE", PORTAL_KEYS_DIR / "high-water"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from ledger import keys
+from ledger import backup, keys
 from ledger.recorder import ENTRY_TABLE
 from portal import crypto
 
@@ -23,7 +23,7 @@ def existing_entries() -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = "Creates the signing, witness, pseudonym, commitment and data keys (mode 0600) that do not exist yet."
+    help = "Creates the signing, witness, pseudonym, commitment, data and backup keys (0600) that do not exist yet."
     requires_system_checks = []  # the checks would refuse to run until the keys exist
 
     def handle(self, *args, **options):
@@ -49,6 +49,13 @@ class Command(BaseCommand):
                 create(path)
                 self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
         self.commitment_key()
+        backup_key = settings.PORTAL_BACKUP_KEY_FILE
+        if backup_key.exists():
+            self.stdout.write(f"Backup key exists: {backup_key}")
+        else:
+            backup.create_backup_key(backup_key)
+            self.stdout.write(self.style.SUCCESS(
+                f"Wrote backup key {backup_key} (keep a copy apart: without it no backup can be read)"))
         self.stdout.write(f"Verifier key (publish it; auditors and peers need it):\n{keys.signer().verifier_key}")
         # One line each, for scripts that configure peers (`peers add --log-key … --witness-key …`).
         self.stdout.write(f"log key: {keys.signer().verifier_key}")
