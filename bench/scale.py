@@ -22,11 +22,8 @@ def _rss_kib(field: str) -> int:
 
 
 def _verify_child(queue) -> None:
-    from django.db import connections
-
     from ledger.verification import verify_ledger
 
-    connections.close_all()
     before = _rss_kib("VmRSS")
     start = time.perf_counter()
     findings = verify_ledger()
@@ -73,6 +70,7 @@ def main():
     ledger_seal(max_entries=BATCH)
     seal_rate = BATCH / (time.perf_counter() - start)
     queue = multiprocessing.Queue()
+    connection.close()  # before the fork: a child closing an inherited connection would end the parent's
     child = multiprocessing.Process(target=_verify_child, args=(queue,))
     child.start()
     elapsed, findings, peak = queue.get()
