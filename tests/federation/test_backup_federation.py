@@ -56,9 +56,16 @@ def test_a_lost_portal_comes_back_from_its_backup_and_a_peers_mirror(tmp_path):
         shell(a, "from portal.models import User\nUser.objects.get(username='op-before-3').delete()")
         refs.update(user_refs(a, "op-after-1"))
         assert len(refs) == 4
-        unsealed = "from ledger.models import Entry\nprint(Entry.objects.filter(leaf_index=None).count())"
-        sealed = wait_for(lambda: (log := log_of(a)) and log.size > head.size
-                          and shell(a, unsealed).split()[-1] == "0" and log, timeout=60)
+        # Everything sealed, and the published tiles caught up with the database's tree.
+        state = ("from ledger.models import Entry, LedgerState\n"
+                 "print(Entry.objects.filter(leaf_index=None).count(), LedgerState.objects.get(pk=1).tree_size)")
+
+        def all_published():
+            log = log_of(a)
+            unsealed, tree_size = shell(a, state).split()[-2:]
+            return log if log and log.size > head.size and unsealed == "0" and log.size == int(tree_size) else None
+
+        sealed = wait_for(all_published, timeout=60)
         assert sealed, federation.logs(a)
         final = log_of(a)
         for peer in (b, c):
