@@ -5,23 +5,16 @@ the baseline. Goal: p95 <= 100 ms.
 
     cd bench && ../.venv/bin/python dashboard_load.py [N] [--port 18150] [--seconds 15] [--clients 50] [--workers 2]
 """
-import argparse
 import random
 import sys
 import time
 
 from common import ROOT, insert_entries, setup
-from httpload import gunicorn, run_phases
+from httpload import arguments, gunicorn, run_phases
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("entries", nargs="?", type=int, default=1_000_000)
-    parser.add_argument("--port", type=int, default=18150)
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = arguments(port=18150, seconds=15, workers=2).parse_args()
 
     sys.path.insert(0, str(ROOT / "bench"))
     tmp = setup("dashboard", settings_module="dashboard_settings")

@@ -1,5 +1,6 @@
 """Load on a portal under gunicorn from client threads on loopback, shared by the HTTP benchmarks:
 start gunicorn with the bench's settings and keys, wait for it, and measure req/s and p50/p95/p99."""
+import argparse
 import http.client
 import os
 import random
@@ -76,6 +77,17 @@ def wait_up(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+def arguments(*, port: int, seconds: float, workers: int) -> argparse.ArgumentParser:
+    """The options every HTTP benchmark takes: ledger size, port, seconds a phase, clients, workers."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("entries", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=workers)
+    return parser
 
 
 @contextmanager

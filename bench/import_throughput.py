@@ -9,7 +9,6 @@ from fractions import Fraction
 
 from common import setup
 
-PARCELS = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 BATCH = 1000
 
 
@@ -83,7 +82,7 @@ def plain_import(path, office, clerk, checker) -> None:
             bulk(Right, rights)
 
 
-def main():
+def main(parcels: int) -> None:
     tmp = setup("import")
     from django.db import connection
 
@@ -94,8 +93,8 @@ def main():
 
     office, clerk, checker = office_and_clerks()
     path = tmp / "register.jsonl"
-    write_file(path, PARCELS)
-    records = PARCELS * 6
+    write_file(path, parcels)
+    records = parcels * 6
 
     def clear():
         for model in (Right, Registration.parcels.through, Registration, Parcel, Party):
@@ -104,23 +103,23 @@ def main():
     start = time.perf_counter()
     plain_import(path, office, clerk, checker)
     plain = time.perf_counter() - start
-    assert Right.objects.count() == 2 * PARCELS
+    assert Right.objects.count() == 2 * parcels
     clear()
     start = time.perf_counter()
     run = import_register(path, clerk=clerk, checker=checker, batch_size=BATCH)
     imported = time.perf_counter() - start
-    assert run.rejected_count == 0 and run.parcels == PARCELS, run.rejected[:3]
+    assert run.rejected_count == 0 and run.parcels == parcels, run.rejected[:3]
     entries = Entry.objects.filter(kind__startswith="land_registry.").count()
     start = time.perf_counter()
     ledger_seal_all(max_entries=20_000)
     sealed = time.perf_counter() - start
-    print(f"# {PARCELS} parcels, {records} records, {entries} entries, batches of {BATCH}, {connection.vendor}")
+    print(f"# {parcels} parcels, {records} records, {entries} entries, batches of {BATCH}, {connection.vendor}")
     print(f"plain bulk_create:     {plain:7.2f} s  {records / plain:9.0f} records/s")
     print(f"ledgered import:       {imported:7.2f} s  {records / imported:9.0f} records/s")
     print(f"sealing its entries:   {sealed:7.2f} s  {entries / sealed:9.0f} entries/s")
-    print(f"import + seal: {(imported + sealed) / PARCELS * 1e6 / 60:.1f} min per million parcels")
+    print(f"import + seal: {(imported + sealed) / parcels * 1e6 / 60:.1f} min per million parcels")
     print(f"import overhead: {imported / plain:.2f}x the plain bulk_create time (goal <= 1.3x)")
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)

@@ -8,13 +8,12 @@ static file served by the same server in the same run.
 
 Goals, as ratios to the static file: the proof API, an entry and the checkpoint at >= 50 % of its
 throughput with p95 <= 2x its p95; a parcel page and the parcel search at >= 20 % with p95 <= 5x."""
-import argparse
 import random
 import sys
 import time
 
 from common import ROOT, insert_entries, setup
-from httpload import gunicorn, run_phases
+from httpload import arguments, gunicorn, run_phases
 from import_throughput import office_and_clerks, write_file
 
 GOALS = {"proof API": (0.5, 2), "entry": (0.5, 2), "checkpoint": (0.5, 2), "parcel page": (0.2, 5),
@@ -57,13 +56,8 @@ def wait_for_replica(url: str, size: int, timeout: float = 300) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("entries", nargs="?", type=int, default=1_000_000)
+    parser = arguments(port=18170, seconds=10, workers=4)
     parser.add_argument("--parcels", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--port", type=int, default=18170)
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "bench"))
