@@ -95,6 +95,13 @@ class Databases:
             portal.var_dir.mkdir(parents=True, exist_ok=True)
             copy_sqlite(self.template, portal.var_dir / "gongxin.sqlite3")
 
+    def lose(self, portal: dev.Portal) -> None:
+        """The portal's database is gone: on PostgreSQL an empty database of the same name stands in
+        its place (SQLite's file goes with the portal's var dir)."""
+        if self.server:
+            current = portal.env["DATABASE_URL"].rpartition("/")[2]
+            self._sql(f'DROP DATABASE IF EXISTS "{current}" WITH (FORCE)', f'CREATE DATABASE "{current}"')
+
     def backup(self, portal: dev.Portal, name: str) -> str | Path:
         """A copy of the portal's database as it is now (on PostgreSQL the portal must be stopped;
         SQLite's backup API copies a consistent snapshot of a live database)."""
@@ -171,6 +178,13 @@ class Federation:
         portal.start(web_log=portal.var_dir / "web.log", worker_log=portal.var_dir / "worker.log")
         if wait:
             portal.wait_ready()
+
+    def lose(self, portal: dev.Portal) -> None:
+        """The portal's database is gone: on PostgreSQL an empty database of the same name stands in
+        its place (SQLite's file goes with the portal's var dir)."""
+        if self.server:
+            current = portal.env["DATABASE_URL"].rpartition("/")[2]
+            self._sql(f'DROP DATABASE IF EXISTS "{current}" WITH (FORCE)', f'CREATE DATABASE "{current}"')
 
     def backup(self, portal: dev.Portal, name: str) -> str | Path:
         """A backup of the portal's database, taken as an operator would (stopping it if need be)."""

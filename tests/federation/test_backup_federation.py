@@ -73,6 +73,7 @@ def test_a_lost_portal_comes_back_from_its_backup_and_a_peers_mirror(tmp_path):
 
         # A is lost: its processes, database and every file but its keys.
         a.stop()
+        databases.lose(a)
         for path in a.var_dir.iterdir():
             if path.name != "keys":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
