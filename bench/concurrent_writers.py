@@ -53,7 +53,7 @@ def run(model_label: str, seal: bool) -> tuple[float, int]:
     while any(process.is_alive() for process in workers):
         time.sleep(SEAL_EVERY)
         if seal:
-            backlog = max(backlog, Entry.objects.filter(leaf_index__isnull=True).count())
+            backlog = max(backlog, Entry.objects.filter(leaf__isnull=True).count())
             ledger_seal_all()
     for process in workers:
         process.join()

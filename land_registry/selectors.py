@@ -215,7 +215,7 @@ def approval_entries(registrations) -> dict[str, Entry]:
     """The ledger entry that recorded each registration's approval, by public ref, in one query."""
     found = {}
     refs = {registration.public_ref for registration in registrations}
-    for entry in Entry.objects.filter(ref__in=refs).order_by("id"):
+    for entry in Entry.objects.filter(ref__in=refs).select_related("leaf").order_by("id"):
         if entry.ref not in found and json.loads(bytes(entry.data)).get("public", {}).get(
                 "state") == RegistrationState.APPROVED:
             found[entry.ref] = entry

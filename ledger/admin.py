@@ -31,6 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdmin):
     list_display = ("leaf_index", "kind", "ref", "created")
+    list_select_related = ("leaf",)
     list_filter = ("kind",)
     search_fields = ("ref",)
     fields = ("leaf_index", "kind", "ref", "created", "entry_json")

@@ -51,13 +51,8 @@ def add(counts: Counter, *, model=None) -> None:
             manager.create(day=day, office=office, kind=kind, count=n)
 
 
-def backfill(entry_model, count_model, batch: int = 5000) -> None:
-    """Counts every entry already sealed (the migration that adds the counts runs this once)."""
-    last = -1
-    while True:
-        rows = list(entry_model.objects.filter(leaf_index__gt=last).order_by("leaf_index")
-                    .values_list("leaf_index", "kind", "created", "data")[:batch])
-        if not rows:
-            return
+def backfill(pages, count_model) -> None:
+    """Counts every entry already sealed, from pages of (leaf index, kind, created, data) rows (the
+    migration that adds the counts runs this once)."""
+    for rows in pages:
         add(tally(row[1:] for row in rows), model=count_model)
-        last = rows[-1][0]

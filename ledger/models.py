@@ -131,10 +131,10 @@ class LedgeredModel(models.Model):
 
 
 class Entry(models.Model):
-    """One leaf of the log: canonical JSON bytes. `leaf_index` is given when a block seals it."""
+    """One leaf of the log: canonical JSON bytes. The row is written once and never rewritten:
+    where it sits in the tree is a Leaf row, written when a block seals it."""
 
     id = models.BigAutoField(primary_key=True)
-    leaf_index = models.BigIntegerField(null=True, unique=True)
     data = models.BinaryField()
     leaf_hash = models.BinaryField()
     # Private: the per-field salts derive from it; never published, so digests cannot be guessed.
@@ -145,9 +145,8 @@ class Entry(models.Model):
 
     class Meta:
         db_table = recorder.ENTRY_TABLE
-        # As few indexes as the reads need: each one costs every ledgered write. Unsealed entries
-        # are found through leaf_index's own index (NULLs are indexed); a plain index on ref, not
-        # db_index, because PostgreSQL would add a second, LIKE-pattern index for a CharField.
+        # As few indexes as the reads need: each one costs every ledgered write. A plain index on
+        # ref, not db_index, because PostgreSQL would add a second, LIKE-pattern index for a CharField.
         indexes = [models.Index(fields=["ref"], name="ledger_entry_ref")]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
@@ -155,6 +154,31 @@ class Entry(models.Model):
     def __str__(self):
         where = self.leaf_index if self.leaf_index is not None else f"unsealed #{self.pk}"
         return f"{self.kind} {self.ref} ({where})"
+
+    @property
+    def leaf_index(self) -> int | None:
+        """The entry's index in the tree, None while unsealed (select_related("leaf") reads it
+        with the entry)."""
+        try:
+            return self.leaf.leaf_index
+        except Leaf.DoesNotExist:
+            return None
+
+
+class Leaf(models.Model):
+    """Where a sealed entry sits in the tree, written once by the block that seals it. Kept apart
+    from the entry rows so that sealing appends small rows instead of rewriting the entries (which
+    would leave a dead copy of each behind on PostgreSQL until vacuumed)."""
+
+    leaf_index = models.BigIntegerField(primary_key=True)
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="leaf")
+
+    class Meta:
+        db_table = "ledger_leaf"
+        verbose_name = _("ledger leaf")
+
+    def __str__(self):
+        return f"leaf {self.leaf_index}"
 
 
 class TreeNode(models.Model):
@@ -183,6 +207,9 @@ class LedgerState(models.Model):
     root = models.BinaryField(default=b"")
     height = models.BigIntegerField(default=-1)
     block_hash = models.BinaryField(default=bytes(32))
+    # Every entry with an id up to this one is sealed (or was never committed): the sealer looks
+    # for unsealed entries above it only, so finding them costs the same at any size of the log.
+    sealed_id = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "ledger_state"

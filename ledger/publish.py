@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ledger import selectors
-from ledger.models import Block, Entry, TreeNode
+from ledger.models import Block, Leaf, TreeNode
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note as tnote
 from ledger.tlog import tiles as ttiles
@@ -99,8 +99,8 @@ def tile_contents(tile: ttiles.Tile) -> bytes:
     end = first + tile.width
     if tile.level in (0, ttiles.ENTRIES):
         field = "data" if tile.level == ttiles.ENTRIES else "leaf_hash"
-        values = [bytes(v) for v in Entry.objects.filter(leaf_index__gte=first, leaf_index__lt=end)
-                  .order_by("leaf_index").values_list(field, flat=True)]
+        values = [bytes(v) for v in Leaf.objects.filter(leaf_index__gte=first, leaf_index__lt=end)
+                  .order_by("leaf_index").values_list(f"entry__{field}", flat=True)]
     else:
         height = tile.level * ttiles.TILE_HEIGHT
         keys = [TreeNode.key(height, j) for j in range(first, end)]

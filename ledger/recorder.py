@@ -259,7 +259,8 @@ def _statement_prefixes(model) -> tuple[str, str]:
 
 
 _WITH_ENTRY = f"WITH ledger_entry_row AS ({_INSERT}) "
-_DELETE_RIDDEN = f"DELETE FROM {ENTRY_TABLE} WHERE ref = %s AND created = %s AND leaf_index IS NULL"
+_DELETE_RIDDEN = (f"DELETE FROM {ENTRY_TABLE} WHERE ref = %s AND created = %s AND NOT EXISTS "
+                  f"(SELECT 1 FROM ledger_leaf WHERE entry_id = {ENTRY_TABLE}.id)")  # unsealed: this one
 
 
 def riding(obj, using: str):

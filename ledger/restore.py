@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils.translation import gettext as _
 
-from ledger import backup, highwater, keys, monitor, services
+from ledger import backup, highwater, keys, monitor, selectors, services
 from ledger.mirror import MAX_TILE, fetch_ordered
 from ledger.recorder import ENTRY_TABLE
 from ledger.tlog import checkpoint as tcheckpoint
@@ -226,11 +226,11 @@ def restore(path: Path, peer_urls: list[str] | None = None, progress: Progress |
     header = load(path, progress)
     say(_("Loaded the backup of %(created)s: tree size %(size)d.") % {"created": header["created"],
                                                                        "size": header["tree_size"]})
-    from ledger.models import Entry, Peer
+    from ledger.models import Peer
 
     urls = peer_urls or list(Peer.objects.filter(active=True).values_list("url", flat=True))
     recovered = best_mirror(urls, header["tree_size"], bytes.fromhex(header["root"]), say)
-    waiting = {bytes(h) for h in Entry.objects.filter(leaf_index__isnull=True).values_list("leaf_hash", flat=True)}
+    waiting = {bytes(h) for h in selectors.entries_unsealed().values_list("leaf_hash", flat=True)}
     from ledger.tlog.merkle import leaf_hash
 
     lost = [data for data in recovered.entries if leaf_hash(data) not in waiting]

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ledger.models import Alarm, Block, Checkpoint, Cosignature, Entry, LedgerState, Peer, WitnessedCheckpoint
+from ledger.models import Alarm, Block, Checkpoint, Cosignature, Entry, Leaf, LedgerState, Peer, WitnessedCheckpoint
 from ledger.tlog import witness as twitness
 from ledger.tlog.merkle import subtree_ranges_for_consistency, subtree_ranges_for_inclusion
 from ledger.tree import range_hashes
@@ -53,13 +53,14 @@ def _sealed_roots(roots: dict[int, bytes], *sizes: int) -> list[bytes]:
 
 def entry_at(index: int) -> Entry:
     # [:1], not first(): first() would add an ORDER BY that the unique index does not need.
-    entry = next(iter(Entry.objects.filter(leaf_index=index).only("leaf_index", "data", "leaf_hash")[:1]), None)
-    if entry is None:
+    leaf = next(iter(Leaf.objects.filter(leaf_index=index).select_related("entry")
+                     .only("entry", "entry__data", "entry__leaf_hash")[:1]), None)
+    if leaf is None:
         raise LedgerQueryError(
             _("no sealed entry at index %(index)s (tree size %(size)s)")
             % {"index": index, "size": tree_head().size}
         )
-    return entry
+    return leaf.entry
 
 
 def inclusion_proof(index: int, size: int) -> tuple[list[bytes], bytes]:
@@ -102,7 +103,19 @@ def block_at(height: int) -> Block:
 
 def entries_for_ref(ref: str):
     """A record's history, oldest first; unsealed entries have no leaf index yet."""
-    return Entry.objects.filter(ref=ref).order_by("id")
+    return Entry.objects.filter(ref=ref).select_related("leaf").order_by("id")
+
+
+def entries_sealed():
+    """Sealed entries, with their leaf index read in the same query."""
+    return Entry.objects.filter(leaf__isnull=False).select_related("leaf")
+
+
+def entries_unsealed():
+    """Committed entries that no block has sealed yet: above the sealer's watermark, without a
+    leaf (a restore may have put back sealed entries above it)."""
+    sealed_id = LedgerState.objects.filter(pk=1).values_list("sealed_id", flat=True).first() or 0
+    return Entry.objects.filter(id__gt=sealed_id, leaf__isnull=True)
 
 
 def checkpoint_cosigned_note(checkpoint: Checkpoint) -> str:

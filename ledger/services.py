@@ -9,15 +9,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext
 
-from ledger import counts, highwater, keys
+from ledger import counts, highwater, keys, selectors
 from ledger.models import (
     Alarm,
     Block,
     Checkpoint,
     Entry,
+    Leaf,
     LedgerKey,
     LedgerRefusal,
     LedgerState,
@@ -55,27 +56,52 @@ def _compact_range(size: int) -> CompactRange:
     return CompactRange.from_hashes(size, [hashes[node] for node in nodes])
 
 
-def _assign_indexes(cursor, ids: list[int], first: int) -> None:
-    indexes = list(range(first, first + len(ids)))
-    if connection.vendor == "postgresql":  # one statement, not a round trip per entry
-        cursor.execute(
-            f"UPDATE {ENTRY_TABLE} AS e SET leaf_index = u.idx "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS u(id, idx) WHERE e.id = u.id",
-            [ids, indexes],
-        )
-    else:
-        cursor.executemany(
-            f"UPDATE {ENTRY_TABLE} SET leaf_index = %s WHERE id = %s", list(zip(indexes, ids, strict=True))
-        )
+# Every insert into the entry table takes this advisory lock shared, until its transaction ends
+# (a trigger does, on PostgreSQL: migration 0007_leaf); the sealer takes it exclusively.
+WRITERS_LOCK = 0x6C656467
+
+
+def _committed_bound(cursor) -> int | None:
+    """An entry id such that every entry up to it is committed or never will be: the sealer seals
+    no entry past one whose transaction is still open, so the log's order never has to skip one.
+    None when a transaction writing entries stays open longer than LEDGER_SEAL_WAIT."""
+    if connection.vendor == "postgresql":
+        # Waits until the transactions writing entries now have ended; new ones wait meanwhile.
+        try:
+            with transaction.atomic():  # a savepoint: a lock timeout ends only this
+                wait = f"{settings.LEDGER_SEAL_WAIT * 1000:.0f}"
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+                cursor.execute("SELECT pg_advisory_lock(%s)", [WRITERS_LOCK])
+        except OperationalError:
+            logger.warning("sealing waits: a transaction writing ledger entries has been open for over %s s",
+                           settings.LEDGER_SEAL_WAIT)
+            return None
+        try:
+            cursor.execute(f"SELECT max(id) FROM {ENTRY_TABLE}")
+            return cursor.fetchone()[0] or 0
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITERS_LOCK])
+    # SQLite: this IMMEDIATE transaction holds the only write lock; every other writer has ended.
+    cursor.execute(f"SELECT max(id) FROM {ENTRY_TABLE}")
+    return cursor.fetchone()[0] or 0
+
+
+def _store_leaves(cursor, ids: list[int], first: int) -> None:
+    _insert_pairs(cursor, Leaf._meta.db_table, ("leaf_index", "entry_id"), list(range(first, first + len(ids))), ids)
 
 
 def _store_nodes(cursor, keys: list[int], hashes: list[bytes]) -> None:
-    table = TreeNode._meta.db_table
-    if connection.vendor == "postgresql":
-        cursor.execute(f"INSERT INTO {table} (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])",
-                       [keys, hashes])
+    _insert_pairs(cursor, TreeNode._meta.db_table, ("id", "hash"), keys, hashes, types=("bigint", "bytea"))
+
+
+def _insert_pairs(cursor, table: str, columns: tuple[str, str], first: list, second: list,
+                  types=("bigint", "bigint")) -> None:
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":  # one statement, not a round trip per row
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest(%s::{types[0]}[], %s::{types[1]}[])",
+                       [first, second])
     else:
-        cursor.executemany(f"INSERT INTO {table} (id, hash) VALUES (%s, %s)", list(zip(keys, hashes, strict=True)))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES (%s, %s)", list(zip(first, second, strict=True)))
 
 
 def ensure_signing_key_registered() -> keys.note.Signer:
@@ -91,28 +117,39 @@ def ensure_signing_key_registered() -> keys.note.Signer:
 def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
     """Seals the committed, unsealed entries (in id order) into one signed block.
 
-    The locked state row serializes sealers (SQLite: the IMMEDIATE transaction does); an entry
-    whose transaction commits late is simply found by a later run.
+    The locked state row serializes sealers (SQLite: the IMMEDIATE transaction does). Unsealed
+    entries are looked for above the state's watermark only, up to the committed bound, so that
+    the lookup reads the new entries, whatever the size of the log.
     """
     max_entries = max_entries or settings.LEDGER_SEAL_BATCH
-    state, _ = LedgerState.objects.get_or_create(pk=1)
+    LedgerState.objects.get_or_create(pk=1)
     state = LedgerState.objects.select_for_update().get(pk=1)
     signer = ensure_signing_key_registered()  # the first key's entry goes in this very block
     with connection.cursor() as cursor:
+        bound = _committed_bound(cursor)
+        if bound is None:
+            return None
+        # Entries above the watermark may be sealed already: a restore puts back sealed entries
+        # as new rows (ledger_recover).
         cursor.execute(
-            f"SELECT id, leaf_hash, kind, created, data FROM {ENTRY_TABLE} WHERE leaf_index IS NULL "
-            "ORDER BY id LIMIT %s",
-            [max_entries],
+            f"SELECT e.id, e.leaf_hash, e.kind, e.created, e.data FROM {ENTRY_TABLE} e "
+            f"WHERE e.id > %s AND e.id <= %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {Leaf._meta.db_table} l WHERE l.entry_id = e.id) ORDER BY e.id LIMIT %s",
+            [state.sealed_id, bound, max_entries],
         )
         rows = cursor.fetchall()
+        sealed_id = rows[-1][0] if len(rows) == max_entries else bound
         if not rows:
+            if bound > state.sealed_id:
+                LedgerState.objects.filter(pk=1).update(sealed_id=bound)
             return None
         highwater.refuse_if_restored()  # never extend a tree older than one already signed
         first = state.tree_size
         leaves = [bytes(row[1]) for row in rows]
-        _assign_indexes(cursor, [row[0] for row in rows], first)
+        _store_leaves(cursor, [row[0] for row in rows], first)
         counts.add(counts.tally(row[2:] for row in rows))  # the dashboard's charts
         height, size = _append_block(cursor, state, leaves, signer)
+        LedgerState.objects.filter(pk=1).update(sealed_id=sealed_id)
     return SealResult(height=height, first_index=first, count=len(leaves), tree_size=size)
 
 
@@ -166,16 +203,16 @@ def ledger_recover(entries: list[bytes], *, root: bytes) -> int:
     state = LedgerState.objects.select_for_update().get(pk=1)
     signer = keys.signer()
     leaves = [leaf_hash(data) for data in entries]
-    waiting = dict(Entry.objects.filter(leaf_index__isnull=True).values_list("leaf_hash", "id"))
+    waiting = dict(selectors.entries_unsealed().values_list("leaf_hash", "id"))
     waiting = {bytes(hashed): entry_id for hashed, entry_id in waiting.items()}
     with connection.cursor() as cursor:
         for index, (data, leaf) in enumerate(zip(entries, leaves, strict=True), start=state.tree_size):
-            if (entry_id := waiting.pop(leaf, None)) is not None:
-                Entry.objects.filter(pk=entry_id).update(leaf_index=index)
-                continue
-            parsed = json.loads(data)
-            Entry.objects.create(leaf_index=index, data=data, leaf_hash=leaf, salt_seed=b"", kind=parsed["kind"],
-                                 ref=parsed["ref"], created=parse_entry_time(parsed["time"]))
+            if (entry_id := waiting.pop(leaf, None)) is None:
+                parsed = json.loads(data)
+                entry_id = Entry.objects.create(
+                    data=data, leaf_hash=leaf, salt_seed=b"", kind=parsed["kind"], ref=parsed["ref"],
+                    created=parse_entry_time(parsed["time"])).id
+            Leaf.objects.create(leaf_index=index, entry_id=entry_id)
         counts.add(counts.tally((parsed["kind"], parse_entry_time(parsed["time"]), data)
                                 for data in entries for parsed in [json.loads(data)]))  # lost with the database
         return _append_block(cursor, state, leaves, signer, expect_root=root)[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from ledger.models import Block, Entry, TreeNode
+from ledger.models import Block, Entry, Leaf, TreeNode
 from ledger.tlog.merkle import combine_perfect, perfect_subtrees
 
 LEAF, NODE, ROOT = 0, 1, 2
@@ -19,7 +19,8 @@ def read_tree(nodes, root_sizes=()) -> tuple[dict[tuple[int, int], bytes], dict[
     inner = {TreeNode.key(level, index): (level, index) for level, index in nodes if level > 0}
     parts, params = [], []
     for kind, table, key, value, keys in (
-        (LEAF, Entry._meta.db_table, "leaf_index", "leaf_hash", leaves),
+        (LEAF, f"{Leaf._meta.db_table} JOIN {Entry._meta.db_table} e ON e.id = entry_id", "leaf_index", "leaf_hash",
+         leaves),
         (NODE, TreeNode._meta.db_table, "id", "hash", list(inner)),
         (ROOT, Block._meta.db_table, "tree_size", "tree_root", sorted(set(root_sizes))),
     ):

@@ -18,7 +18,7 @@ from django.db import connection
 
 from ledger import highwater, keys
 from ledger.apps import ledgered_models
-from ledger.models import Block, Checkpoint, Entry, LedgerState, Peer, TreeNode
+from ledger.models import Block, Checkpoint, Entry, Leaf, LedgerState, Peer, TreeNode
 from ledger.recorder import ENTRY_TABLE, salt_key, state_of
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note as tnote
@@ -43,13 +43,15 @@ def bulk_cursor():
     return connection.cursor()
 
 
-def sealed_entry_pages(columns: str = "leaf_index, data, leaf_hash") -> Iterator[list[tuple]]:
-    """Rows of sealed entries in index order (leaf_index first), a page at a time."""
+def sealed_entry_pages(columns: str = "e.data, e.leaf_hash") -> Iterator[list[tuple]]:
+    """Rows of sealed entries in index order, a page at a time: the leaf index, then `columns` of
+    the entry (`e`)."""
     last = -1
     with bulk_cursor() as cursor:
         while True:
             cursor.execute(
-                f"SELECT {columns} FROM {ENTRY_TABLE} WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
+                f"SELECT l.leaf_index, {columns} FROM {Leaf._meta.db_table} l "
+                f"JOIN {ENTRY_TABLE} e ON e.id = l.entry_id WHERE l.leaf_index > %s ORDER BY l.leaf_index LIMIT %s",
                 [last, PAGE],
             )
             rows = cursor.fetchall()
@@ -153,7 +155,7 @@ class NewestEntries:
                 refs[ref] = entry_id
 
     def see_unsealed(self) -> None:
-        self.see(Entry.objects.filter(leaf_index__isnull=True).values_list("kind", "ref", "id"))
+        self.see(Entry.objects.filter(leaf__isnull=True).values_list("kind", "ref", "id"))
 
     def load(self, kind: str) -> dict[str, tuple[dict, bytes]]:
         """ref -> (newest entry, its salt key), read by primary key in pages."""
@@ -237,7 +239,7 @@ def _cyclic_gc_paused():
 
 def _add_sealed_entries(auditor: Auditor, newest: NewestEntries, progress: Callable[[str], None] | None) -> None:
     count = 0
-    for page in sealed_entry_pages("leaf_index, data, leaf_hash, kind, ref, id"):
+    for page in sealed_entry_pages("e.data, e.leaf_hash, e.kind, e.ref, e.id"):
         indexes, datas, leaf_hashes, kinds, refs, ids = zip(*page, strict=True)
         auditor.add_entries(indexes, [*map(bytes, datas)], [*map(bytes, leaf_hashes)])
         auditor.add_key_candidates([i for i, kind in zip(indexes, kinds, strict=True) if kind == KEY_KIND])

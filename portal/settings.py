@@ -233,6 +233,9 @@ PORTAL_HIGH_WATER_FILE = Path(os.environ.get("PORTAL_HIGH_WATER_FILE", PORTAL_KE
 LEDGER_TRUSTED_KEYS = os.environ.get("LEDGER_TRUSTED_KEYS", "").replace(",", " ").split()
 LEDGER_SEAL_INTERVAL = float(os.environ.get("LEDGER_SEAL_INTERVAL", "2"))
 LEDGER_SEAL_BATCH = int(os.environ.get("LEDGER_SEAL_BATCH", "20000"))
+# PostgreSQL: how long the sealer waits for transactions still writing entries (new writers wait
+# behind it meanwhile) before it gives up until its next run.
+LEDGER_SEAL_WAIT = float(os.environ.get("LEDGER_SEAL_WAIT", "5"))
 # Witnessing: this portal's cosigner key (not the log key), and how often checkpoints go to peers.
 PORTAL_WITNESS_KEY_FILE = Path(os.environ.get("PORTAL_WITNESS_KEY_FILE", PORTAL_KEYS_DIR / "witness.key"))
 LEDGER_ANCHOR_INTERVAL = float(os.environ.get("LEDGER_ANCHOR_INTERVAL", "10"))

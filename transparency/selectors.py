@@ -85,13 +85,14 @@ def blocks_latest(limit: int = LATEST):
 
 
 def entries_latest(limit: int = LATEST):
-    return (Entry.objects.filter(leaf_index__isnull=False).order_by("-leaf_index")
-            .only("leaf_index", "kind", "ref", "created")[:limit])
+    return (selectors.entries_sealed().order_by("-leaf__leaf_index")
+            .only("kind", "ref", "created", "leaf__leaf_index")[:limit])
 
 
 def block_entries(block: Block):
-    return (Entry.objects.filter(leaf_index__gte=block.first_index, leaf_index__lt=block.tree_size)
-            .order_by("leaf_index").only("leaf_index", "kind", "ref", "created"))
+    return (selectors.entries_sealed().filter(leaf__leaf_index__gte=block.first_index,
+                                              leaf__leaf_index__lt=block.tree_size)
+            .order_by("leaf__leaf_index").only("kind", "ref", "created", "leaf__leaf_index"))
 
 
 def block_of(index: int) -> Block | None:
@@ -222,7 +223,8 @@ def search(query: str) -> list[SearchResult]:
 
     results = []
     if query.isascii() and query.isdigit() and len(query) <= 18:
-        entry = Entry.objects.filter(leaf_index=int(query)).only("leaf_index", "kind").first()
+        entry = (selectors.entries_sealed().filter(leaf__leaf_index=int(query))
+                 .only("kind", "leaf__leaf_index").first())
         if entry is not None:
             results.append(SearchResult(_("Ledger entry %(index)s") % {"index": entry.leaf_index},
                                         labels.kind_label(entry.kind),
@@ -231,8 +233,8 @@ def search(query: str) -> list[SearchResult]:
         results.append(SearchResult(_("Parcel %(number)s") % {"number": parcel.number}, parcel.location,
                                     reverse("land_registry:parcel", args=[parcel.public_ref])))
     if _REF.fullmatch(query.lower()):
-        for entry in (selectors.entries_for_ref(query.lower()).filter(leaf_index__isnull=False)
-                      .only("leaf_index", "kind")[:LATEST * 5]):
+        for entry in (selectors.entries_for_ref(query.lower()).filter(leaf__isnull=False)
+                      .only("kind", "leaf__leaf_index")[:LATEST * 5]):
             results.append(SearchResult(_("Ledger entry %(index)s") % {"index": entry.leaf_index},
                                         labels.kind_label(entry.kind),
                                         reverse("transparency:entry", args=[entry.leaf_index])))

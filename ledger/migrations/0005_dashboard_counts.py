@@ -3,10 +3,18 @@
 from django.db import migrations, models
 
 
+def sealed_pages(entry_model, batch=5000):
+    last = -1
+    while rows := list(entry_model.objects.filter(leaf_index__gt=last).order_by("leaf_index")
+                       .values_list("leaf_index", "kind", "created", "data")[:batch]):
+        yield rows
+        last = rows[-1][0]
+
+
 def count_sealed_entries(apps, schema_editor):
     from ledger import counts
 
-    counts.backfill(apps.get_model("ledger", "Entry"), apps.get_model("ledger", "LedgerCount"))
+    counts.backfill(sealed_pages(apps.get_model("ledger", "Entry")), apps.get_model("ledger", "LedgerCount"))
 
 
 class Migration(migrations.Migration):

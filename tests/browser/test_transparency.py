@@ -39,7 +39,7 @@ def ledger():
 
 
 def parcel_index() -> int:
-    return Entry.objects.filter(kind="land_registry.parcel").order_by("leaf_index").first().leaf_index
+    return Entry.objects.filter(kind="land_registry.parcel").order_by("leaf__leaf_index").first().leaf_index
 
 
 def test_dashboard_shows_the_newest_checkpoint(visit, ledger):

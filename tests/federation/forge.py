@@ -26,13 +26,13 @@ def rewrite() -> None:
 
     signer = keys.signer()
     with transaction.atomic():
-        first = Entry.objects.get(leaf_index=0)
+        first = Entry.objects.get(leaf__leaf_index=0)
         data = json.loads(bytes(first.data))
         data["action"] = "rewritten history"
         forged = canonical_json(data)
         Entry.objects.filter(pk=first.pk).update(data=forged, leaf_hash=leaf_hash(forged))
-        leaves = [bytes(h) for h in Entry.objects.filter(leaf_index__isnull=False)
-                  .order_by("leaf_index").values_list("leaf_hash", flat=True)]
+        leaves = [bytes(h) for h in Entry.objects.filter(leaf__isnull=False)
+                  .order_by("leaf__leaf_index").values_list("leaf_hash", flat=True)]
         levels = tree_levels(leaves)
         TreeNode.objects.all().delete()
         TreeNode.objects.bulk_create(TreeNode(id=TreeNode.key(level, index), hash=node)

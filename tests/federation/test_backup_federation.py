@@ -58,7 +58,7 @@ def test_a_lost_portal_comes_back_from_its_backup_and_a_peers_mirror(tmp_path):
         assert len(refs) == 4
         # Everything sealed, and the published tiles caught up with the database's tree.
         state = ("from ledger.models import Entry, LedgerState\n"
-                 "print(Entry.objects.filter(leaf_index=None).count(), LedgerState.objects.get(pk=1).tree_size)")
+                 "print(Entry.objects.filter(leaf=None).count(), LedgerState.objects.get(pk=1).tree_size)")
 
         def all_published():
             log = log_of(a)

@@ -35,7 +35,7 @@ def worker(tmp_path):
 def test_beat_and_worker_seal_new_entries(worker, tmp_path):
     for i in range(5):
         Record.objects.create(title=f"r{i}")
-    sealed = wait_for(lambda: not Entry.objects.filter(leaf_index__isnull=True).exists(), timeout=90)
+    sealed = wait_for(lambda: not Entry.objects.filter(leaf__isnull=True).exists(), timeout=90)
     log = (tmp_path / "worker.log").read_text()
     assert sealed, log[-3000:]
     assert Block.objects.exists()

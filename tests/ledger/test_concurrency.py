@@ -1,9 +1,11 @@
-"""Several writer processes and two sealers at once: no fork, no skipped or repeated entry;
-a late-committing transaction is sealed later, never lost; kill -9 at any point loses nothing."""
+"""Several writer processes and two sealers at once: no fork, no skipped or repeated entry; the
+sealer waits for a transaction still writing entries, so that none is skipped (and gives up after
+LEDGER_SEAL_WAIT); kill -9 at any point loses nothing."""
 import random
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections, transaction
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def assert_ledger_whole():
-    indexes = list(Entry.objects.order_by("leaf_index").values_list("leaf_index", flat=True))
+    indexes = list(Entry.objects.order_by("leaf__leaf_index").values_list("leaf__leaf_index", flat=True))
     assert indexes == list(range(len(indexes))), "every entry sealed once, at consecutive indexes"
     heights = list(Block.objects.order_by("height").values_list("height", "first_index", "count"))
     position = 0
@@ -44,8 +46,9 @@ def test_writers_and_two_sealers_at_once(tmp_path):
     assert_ledger_whole()
 
 
-@pytest.mark.skipif("connection.vendor == 'sqlite'", reason="SQLite serialises writers: no late commits")
-def test_an_entry_committing_late_is_sealed_in_a_later_block():
+@contextmanager
+def transaction_left_open():
+    """A thread's transaction that has written an entry and stays open until the block ends."""
     opened, release = threading.Event(), threading.Event()
 
     def slow_writer():
@@ -55,22 +58,50 @@ def test_an_entry_committing_late_is_sealed_in_a_later_block():
             release.wait(30)
         connections.close_all()
 
-    thread = threading.Thread(target=slow_writer)
-    thread.start()
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
     assert opened.wait(30)
-    Record.objects.create(title="early")  # a higher id, committed first
-    services.ledger_seal()
-    late_ref = None
-    assert not Record.objects.filter(title="late").exists()  # not visible yet
-    release.set()
-    thread.join(30)
-    late_ref = Record.objects.get(title="late").public_ref
+    try:
+        yield
+    finally:
+        release.set()
+        writer.join(30)
+
+
+only_postgresql = pytest.mark.skipif("connection.vendor == 'sqlite'", reason="SQLite serialises writers")
+
+
+@only_postgresql
+def test_sealing_waits_for_an_entry_still_being_written_and_keeps_id_order():
+    sealed = []
+
+    def sealer():
+        with acting_as(system_actor("sealer")):
+            sealed.append(services.ledger_seal())
+        connections.close_all()
+
+    sealing = threading.Thread(target=sealer)
+    with transaction_left_open():
+        Record.objects.create(title="early")  # a higher id, committed first
+        sealing.start()
+        sealing.join(2)
+        assert sealing.is_alive() and not sealed, "the sealer waits for the open transaction"
+        assert not Entry.objects.filter(leaf__isnull=False).exists()
+    sealing.join(30)
+    late = Entry.objects.get(ref=Record.objects.get(title="late").public_ref)
     early = Entry.objects.get(ref=Record.objects.get(title="early").public_ref)
-    late = Entry.objects.get(ref=late_ref)
-    assert late.id < early.id and late.leaf_index is None and early.leaf_index is not None
-    services.ledger_seal()
-    late.refresh_from_db()
-    assert late.leaf_index > early.leaf_index
+    assert late.id < early.id and late.leaf_index < early.leaf_index  # id order, no entry skipped
+    assert sealed[0].count == Entry.objects.count()
+    assert_ledger_whole()
+
+
+@only_postgresql
+def test_sealing_gives_up_on_a_transaction_left_open_and_writers_go_on(settings):
+    settings.LEDGER_SEAL_WAIT = 0.3
+    with transaction_left_open():
+        assert services.ledger_seal() is None
+        Record.objects.create(title="meanwhile")  # not held up once the sealer has given up
+    assert services.ledger_seal().count == Entry.objects.count() == 3  # late, meanwhile, the key
     assert_ledger_whole()
 
 
@@ -84,6 +115,6 @@ def test_sealer_killed_at_any_point_loses_and_repeats_nothing():
         sealer.send_signal(signal.SIGKILL)
         sealer.communicate()
     services.ledger_seal_all()
-    assert Entry.objects.filter(leaf_index__isnull=True).count() == 0
+    assert Entry.objects.filter(leaf__isnull=True).count() == 0
     assert_ledger_whole()
     connection.close()

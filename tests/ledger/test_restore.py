@@ -53,13 +53,13 @@ def test_restore_puts_back_every_sealed_entry_and_names_each_change_after_the_ba
     gone.delete()
     size = seal_and_mirror()
     root = bytes(LedgerState.objects.get(pk=1).root)
-    entries = list(Entry.objects.order_by("leaf_index").values_list("data", flat=True))
+    entries = list(Entry.objects.order_by("leaf__leaf_index").values_list("data", flat=True))
 
     empty_the_database()
     report = restore(written.path)
 
     assert LedgerState.objects.get(pk=1).tree_size == size and bytes(LedgerState.objects.get(pk=1).root) == root
-    assert [bytes(d) for d in Entry.objects.order_by("leaf_index").values_list("data", flat=True)] == \
+    assert [bytes(d) for d in Entry.objects.order_by("leaf__leaf_index").values_list("data", flat=True)] == \
         [bytes(d) for d in entries]
     assert highwater.restore_problem() is None
     assert sorted(Record.objects.values_list("title", flat=True)) == ["changed", "deleted", "kept"]

@@ -20,7 +20,7 @@ def make_records(n):
 
 
 def leaves():
-    return [bytes(h) for h in Entry.objects.order_by("leaf_index").values_list("leaf_hash", flat=True)]
+    return [bytes(h) for h in Entry.objects.order_by("leaf__leaf_index").values_list("leaf_hash", flat=True)]
 
 
 def test_seal_assigns_consecutive_indexes_in_commit_order_and_signs_block_and_checkpoint():
@@ -28,7 +28,7 @@ def test_seal_assigns_consecutive_indexes_in_commit_order_and_signs_block_and_ch
     result = services.ledger_seal()
     n = Entry.objects.count()  # the five records and the signing key's registration
     assert (result.height, result.first_index, result.count, result.tree_size) == (0, 0, n, n) == (0, 0, 6, 6)
-    indexes = list(Entry.objects.order_by("id").values_list("leaf_index", flat=True))
+    indexes = list(Entry.objects.order_by("id").values_list("leaf__leaf_index", flat=True))
     assert indexes == list(range(6))
     block = Block.objects.get(height=0)
     verifier = note.Verifier(keys.signer().verifier_key)
@@ -56,7 +56,7 @@ def test_batches_respect_the_limit_and_every_entry_is_sealed_once():
     make_records(25)
     results = services.ledger_seal_all(max_entries=10)
     assert [r.count for r in results] == [10, 10, 6]  # 25 records and the key registration
-    sealed = list(Entry.objects.order_by("leaf_index").values_list("leaf_index", flat=True))
+    sealed = list(Entry.objects.order_by("leaf__leaf_index").values_list("leaf__leaf_index", flat=True))
     assert sealed == list(range(len(sealed))) and None not in sealed
 
 

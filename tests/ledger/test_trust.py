@@ -72,7 +72,7 @@ def rewrite_entry(entry: Entry, **changes) -> None:
 
 def rebuild_and_resign(signer: note.Signer) -> None:
     """Re-derives the tree nodes from the (rewritten) entries and re-signs every block and checkpoint."""
-    leaves = [bytes(h) for (h,) in sql("SELECT leaf_hash FROM ledger_entry WHERE leaf_index IS NOT NULL "
+    leaves = [bytes(h) for (h,) in sql("SELECT leaf_hash FROM ledger_leaf JOIN ledger_entry ON id = entry_id "
                                        "ORDER BY leaf_index")]
     levels = merkle.tree_levels(leaves)
     sql("DELETE FROM ledger_treenode")

@@ -67,7 +67,7 @@ def test_record_deleted_with_raw_sql_and_inserted_with_raw_sql(ledger):
 
 
 def test_entry_edited(ledger):
-    entry = Entry.objects.get(leaf_index=2)
+    entry = Entry.objects.get(leaf__leaf_index=2)
     sql("UPDATE ledger_entry SET data = %s WHERE id = %s", [bytes(entry.data).replace(b'"r', b'"R'), entry.pk])
     code, out = verify()
     assert code == 1 and "leaf-hash at entry 2" in out
@@ -76,7 +76,7 @@ def test_entry_edited(ledger):
 def test_entry_edited_with_its_leaf_hash(ledger):
     from ledger.tlog.merkle import leaf_hash
 
-    entry = Entry.objects.get(leaf_index=2)
+    entry = Entry.objects.get(leaf__leaf_index=2)
     data = bytes(entry.data).replace(b'"r', b'"R')
     sql("UPDATE ledger_entry SET data = %s, leaf_hash = %s WHERE id = %s", [data, leaf_hash(data), entry.pk])
     code, out = verify()
@@ -84,16 +84,18 @@ def test_entry_edited_with_its_leaf_hash(ledger):
 
 
 def test_entry_deleted(ledger):
-    sql("DELETE FROM ledger_entry WHERE leaf_index = 3")
+    entry = Entry.objects.get(leaf__leaf_index=3)
+    sql("DELETE FROM ledger_leaf WHERE leaf_index = 3")
+    sql("DELETE FROM ledger_entry WHERE id = %s", [entry.pk])
     code, out = verify()
     assert code == 1 and "entry-missing at entry 3" in out
 
 
 def test_two_entries_swapped(ledger):
-    a, b = Entry.objects.get(leaf_index=1), Entry.objects.get(leaf_index=4)
-    sql("UPDATE ledger_entry SET leaf_index = NULL WHERE id = %s", [a.pk])
-    sql("UPDATE ledger_entry SET leaf_index = 1 WHERE id = %s", [b.pk])
-    sql("UPDATE ledger_entry SET leaf_index = 4 WHERE id = %s", [a.pk])
+    a, b = Entry.objects.get(leaf__leaf_index=1), Entry.objects.get(leaf__leaf_index=4)
+    sql("UPDATE ledger_leaf SET entry_id = %s WHERE leaf_index = 1", [-a.pk])  # the unique index
+    sql("UPDATE ledger_leaf SET entry_id = %s WHERE leaf_index = 4", [a.pk])
+    sql("UPDATE ledger_leaf SET entry_id = %s WHERE leaf_index = 1", [b.pk])
     code, out = verify()
     assert code == 1 and "block-tree-root at block 0" in out
 

@@ -51,7 +51,7 @@ def test_block_page_explains_the_header_and_lists_its_entries(client, world):
 def test_entry_page_shows_public_fields_digests_proof_and_the_verify_button(client, world):
     from ledger.models import Entry
 
-    index = Entry.objects.filter(kind="land_registry.parcel").order_by("leaf_index").first().leaf_index
+    index = Entry.objects.filter(kind="land_registry.parcel").order_by("leaf__leaf_index").first().leaf_index
     response = client.get(f"/transparency/entry/{index}/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     html = response.content.decode()

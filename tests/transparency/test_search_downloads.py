@@ -27,7 +27,7 @@ def test_search_by_parcel_number_index_and_public_reference(client, world):
     assert f'href="/land/parcels/{world.parcel.public_ref}/"' in search(client, "X01-0001")
     assert 'href="/transparency/entry/3/"' in search(client, "3")
     html = search(client, world.parcel.public_ref)
-    indexes = Entry.objects.filter(ref=world.parcel.public_ref).values_list("leaf_index", flat=True)
+    indexes = Entry.objects.filter(ref=world.parcel.public_ref).values_list("leaf__leaf_index", flat=True)
     assert all(f'href="/transparency/entry/{i}/"' in html for i in indexes)
     assert "Nothing found" in search(client, "no-such-thing")
 
@@ -59,7 +59,7 @@ def test_downloads_before_any_export(client, export_dir):
 def test_the_scheduled_export_is_offered_and_verifies_offline(client, world, export_dir, tmp_path):
     assert settings.CELERY_BEAT_SCHEDULE["ledger-export"]["task"] == "ledger.tasks.export"
     written = tasks.export_ledger.apply().get()  # the Celery task, run in process
-    assert written == Entry.objects.filter(leaf_index__isnull=False).count()
+    assert written == Entry.objects.filter(leaf__isnull=False).count()
     html = client.get("/transparency/downloads/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"<dd>{written}</dd>" in html and keys.signer().verifier_key in html
     assert "python3 -m ledger.tlog.audit ledger-export.jsonl --key" in html
