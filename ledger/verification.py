@@ -137,7 +137,10 @@ def _state_findings(blocks: list[Block]) -> list[Finding]:
     last = blocks[-1]
     if state is None or state.tree_size != last.tree_size or bytes(state.root) != bytes(last.tree_root):
         return [Finding("ledger-state", "ledger_state", "tree head does not match the newest block")]
-    return []
+    # The sealer looks above its watermark only: an unsealed entry below it would never be sealed.
+    stranded = Entry.objects.filter(id__lte=state.sealed_id, leaf__isnull=True).values_list("id", flat=True)
+    return [Finding("entry-unsealable", f"unsealed #{entry_id}", "unsealed, but below the sealer's watermark "
+                    f"(ledger_state.sealed_id {state.sealed_id}): no block will ever seal it") for entry_id in stranded]
 
 
 class NewestEntries:

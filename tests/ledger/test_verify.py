@@ -91,6 +91,14 @@ def test_entry_deleted(ledger):
     assert code == 1 and "entry-missing at entry 3" in out
 
 
+def test_leaf_row_deleted_leaves_its_entry_stranded(ledger):
+    entry = Entry.objects.get(leaf__leaf_index=3)
+    sql("DELETE FROM ledger_leaf WHERE leaf_index = 3")
+    code, out = verify()
+    assert code == 1 and "entry-missing at entry 3" in out
+    assert f"entry-unsealable at unsealed #{entry.pk}" in out  # and no later seal will take it
+
+
 def test_two_entries_swapped(ledger):
     a, b = Entry.objects.get(leaf__leaf_index=1), Entry.objects.get(leaf__leaf_index=4)
     sql("UPDATE ledger_leaf SET entry_id = %s WHERE leaf_index = 1", [-a.pk])  # the unique index
