@@ -1,6 +1,4 @@
 """The public's window on the ledger: no login, nothing but what the ledger already publishes."""
-import secrets
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
@@ -11,6 +9,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -58,9 +57,9 @@ def cached_body(name: str, key, seconds: float, build) -> str:
 
 # What differs between two anonymous visitors of the same page: their CSRF token (masked anew for
 # each response, in the language switch form) and their address with its query (that form's `next`).
-# Cached pages hold these markers instead, replaced for each visitor; random per process, so that no
-# text of the ledger can hold one.
-_MARK = secrets.token_hex(16)
+# Cached pages hold these markers instead, replaced for each visitor. They derive from SECRET_KEY:
+# the same in every process sharing the cache (file or Redis), and no text of the ledger can hold one.
+_MARK = salted_hmac("transparency.views.page", "markers").hexdigest()[:32]
 CSRF_SLOT = f"csrf-{_MARK}"
 PATH_SLOT = f"path-{_MARK}"
 

@@ -96,3 +96,15 @@ def test_the_entry_page_follows_a_new_checkpoint(client, world):
     cache.delete_many([f"transparency:newest-size::{lang}" for lang in ("en", "zh-hans")])  # as after 2 s
     _response, html = _page(client, "/transparency/entry/0/")
     assert f"<dd>{newer}</dd>" in html
+
+
+def test_a_page_cached_by_another_process_is_filled_in_too(client, world):
+    """Gunicorn's workers share the file or Redis cache: the markers are the same in each."""
+    import importlib
+
+    from transparency import views
+
+    _page(client, "/transparency/")  # cached by "this" process
+    importlib.reload(views)  # another process: its markers computed anew (the URLconf's views see them)
+    _response, html = _page(client, "/transparency/")
+    assert TOKEN.search(html) and "csrf-" not in html and "path-" not in html
