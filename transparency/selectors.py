@@ -140,8 +140,15 @@ class EntryView:
     root: str
 
 
-def entry_detail(index: int) -> EntryView:
-    """One sealed entry as the public sees it, with its inclusion proof up to the newest checkpoint.
+def checkpoint_size() -> int:
+    """The tree size of the newest checkpoint (0 before the first)."""
+    latest = selectors.checkpoint_latest()
+    return latest.tree_size if latest is not None else 0
+
+
+def entry_detail(index: int, size: int) -> EntryView:
+    """One sealed entry as the public sees it, with its inclusion proof up to the checkpoint of
+    tree `size` (the newest: `checkpoint_size()`); none when that tree does not hold it yet.
 
     Raises selectors.LedgerQueryError when no sealed entry has that index."""
     entry = selectors.entry_at(index)
@@ -154,10 +161,8 @@ def entry_detail(index: int) -> EntryView:
         for name, digest in sorted(data.get("state", {}).items())
     ]
     actor = data.get("actor", {})
-    latest = selectors.checkpoint_latest()
-    proof, root, size = [], "", None
-    if latest is not None and latest.tree_size > index:
-        size = latest.tree_size
+    proof, root = [], ""
+    if size > index:
         nodes, root_bytes = selectors.inclusion_proof(index, size)
         proof, root = [b64(node) for node in nodes], b64(root_bytes)
     return EntryView(
@@ -167,7 +172,7 @@ def entry_detail(index: int) -> EntryView:
         role=actor.get("role", ""), role_label=labels.role_label(actor.get("role", "")),
         office=actor.get("office", ""), changed=[labels.field_label(kind, name) for name in changed],
         fields=fields, data_b64=b64(entry.data), leaf_hash=b64(entry.leaf_hash), block=block_of(index),
-        tree_size=size, proof=proof, root=root,
+        tree_size=size if size > index else None, proof=proof, root=root,
     )
 
 

@@ -1,12 +1,17 @@
 """The public's window on the ledger: no login, nothing but what the ledger already publishes."""
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -40,10 +45,38 @@ def cached(name: str, key, seconds: float, build):
     return found
 
 
+def _body(name: str, build) -> str:
+    """The page body `transparency/_<name>_body.html`: no CSRF token, no user, so shareable."""
+    return mark_safe(render_to_string(f"transparency/_{name}_body.html", build()))  # noqa: S308 (autoescaped)
+
+
 def cached_body(name: str, key, seconds: float, build) -> str:
-    """The page body `transparency/_<name>_body.html` (no CSRF token, no user: shareable), cached."""
-    body = cached(name, key, seconds, lambda: render_to_string(f"transparency/_{name}_body.html", build()))
-    return mark_safe(body)  # noqa: S308 (rendered by our own autoescaping template)
+    """The page body, cached."""
+    return mark_safe(cached(name, key, seconds, lambda: _body(name, build)))  # noqa: S308 (autoescaped)
+
+
+# What differs between two anonymous visitors of the same page: their CSRF token (masked anew for
+# each response, in the language switch form) and their address with its query (that form's `next`).
+# Cached pages hold these markers instead, replaced for each visitor. They derive from SECRET_KEY:
+# the same in every process sharing the cache (file or Redis), and no text of the ledger can hold one.
+_MARK = salted_hmac("transparency.views.page", "markers").hexdigest()[:32]
+CSRF_SLOT = f"csrf-{_MARK}"
+PATH_SLOT = f"path-{_MARK}"
+
+
+def page(request, name: str, key, seconds: float, build, **context) -> HttpResponse:
+    """`transparency/<name>.html` around its body (built by `build()`), cached for `seconds` per
+    language and `key`. The whole page, shell included, is shared by anonymous visitors with no
+    message waiting, each given their own CSRF token and address; anyone else (a signed-in user:
+    their name, the logout form, their menu) gets the shell rendered for them around the cached body."""
+    template = f"transparency/{name}.html"
+    if request.user.is_authenticated or len(messages.get_messages(request)):
+        return render(request, template, {**context, "body": cached_body(name, key, seconds, build)})
+    html = cached(f"{name}-page", key, seconds, lambda: render_to_string(template, {
+        **context, "body": _body(name, build),
+        "user": AnonymousUser(), "messages": (), "csrf_token": CSRF_SLOT, "next_path": PATH_SLOT}))
+    return HttpResponse(html.replace(CSRF_SLOT, get_token(request))
+                        .replace(PATH_SLOT, escape(request.get_full_path())))
 
 
 def _dashboard_context() -> dict:
@@ -59,8 +92,7 @@ def _dashboard_context() -> dict:
 
 @require_GET
 def dashboard(request):
-    return render(request, "transparency/dashboard.html", {
-        "body": cached_body("dashboard", "", FRESH_SECONDS, _dashboard_context)})
+    return page(request, "dashboard", "", FRESH_SECONDS, _dashboard_context)
 
 
 @require_GET
@@ -114,19 +146,20 @@ def block(request, height: int):
         }
 
     # A sealed block never changes: its page is rendered once an hour at most.
-    return render(request, "transparency/block.html", {
-        "height": height, "body": cached_body("block", height, 3600, build)})
+    return page(request, "block", height, 3600, build, height=height)
 
 
 @require_GET
 def entry(request, index: int):
-    def build():
-        return {"entry": _or_404(selectors.entry_detail, index)}
+    # The proof goes up to the newest checkpoint (as seen in the last FRESH_SECONDS, like the
+    # dashboard): a new checkpoint is a new page.
+    newest = cached("newest-size", "", FRESH_SECONDS, selectors.checkpoint_size)
 
-    # The proof goes up to the newest checkpoint: a new checkpoint is a new page.
-    newest = ledger_selectors.tree_head().size
-    return render(request, "transparency/entry.html", {
-        "index": index, "body": cached_body("entry", f"{index}:{newest}", 60, build)})
+    def build():
+        return {"entry": _or_404(lambda i: selectors.entry_detail(i, newest), index),
+                "verifier_key": cached("verifier-key", "", FRESH_SECONDS, selectors.current_verifier_key)}
+
+    return page(request, "entry", f"{index}:{newest}", 60, build, index=index)
 
 
 @require_GET

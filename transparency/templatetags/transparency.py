@@ -29,8 +29,8 @@ def choice_label(value, where: str) -> str:
 def entry_verifier(context, index: int, compact: bool = False) -> dict:
     """The "verify in my browser" card for ledger entry `index`; its page includes
     transparency/_verify_assets.html (static/transparency/verify.js). `compact`: one of several
-    (the key is read once per page)."""
+    (the key is read once per page, unless the page's context gives it as `verifier_key`)."""
     page = context.render_context.dicts[0]  # this template render as a whole, not one include
     if "verifier_key" not in page:
-        page["verifier_key"] = selectors.current_verifier_key()
+        page["verifier_key"] = context.get("verifier_key") or selectors.current_verifier_key()
     return {"index": index, "verifier_key": page["verifier_key"], "compact": compact}
