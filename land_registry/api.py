@@ -57,7 +57,8 @@ class ParcelSearchApi(PublicView):
     def get(self, request):
         query = SearchInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        parcels = selectors.parcel_search(query.validated_data["q"]).prefetch_related("parents", "children")
+        parcels = selectors.parcel_search(query.validated_data["q"]).select_related("office").prefetch_related(
+            "parents", "children")
         return Response(ParcelOutput(parcels, many=True).data)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
@@ -65,8 +65,10 @@ def active_seizure(parcel: Parcel) -> Right | None:
 
 
 def parcel_search(query: str, *, limit: int = 50) -> QuerySet[Parcel]:
+    """Parcels by number (or its start) or part of the location; without their office (the search page
+    does not show it: the API reads it with select_related)."""
     query = (query or "").strip()
-    parcels = Parcel.objects.select_related("office")
+    parcels = Parcel.objects.all()
     if not query:
         return parcels.none()
     return parcels.filter(Q(number__iexact=query) | Q(number__istartswith=query)
@@ -165,31 +167,40 @@ def owners_to_consent(registration: Registration) -> set[int]:
                                     kind=RightKind.OWNERSHIP).values_list("holder_id", flat=True))
 
 
-def _family(parcel: Parcel, direction: str) -> list[dict]:
-    """The parcel's ancestors (`parents`) or descendants (`children`) as nested {parcel, direction},
-    read one generation per query."""
-    through = Parcel.parents.through
-    mine, theirs = ("from_parcel_id", "to_parcel_id") if direction == "parents" else ("to_parcel_id",
-                                                                                       "from_parcel_id")
-    links, seen, generation = {}, {parcel.pk}, [parcel.pk]
-    while generation:
-        rows = list(through.objects.filter(**{f"{mine}__in": generation}).values_list(mine, theirs))
-        for pk, other in rows:
-            links.setdefault(pk, []).append(other)
-        generation = list({other for _pk, other in rows} - seen)
-        seen.update(generation)
-    parcels = Parcel.objects.in_bulk(seen)
-
-    def tree(pk, path):
-        return [{"parcel": parcels[other], direction: tree(other, path | {other})}
-                for other in sorted(links.get(pk, []), key=lambda other: parcels[other].number) if other not in path]
-
-    return tree(parcel.pk, {parcel.pk})
+# A direction of the family tree in the parents table: (the column of a parcel, the column of its relative).
+FAMILY_LINKS = {"parents": ("from_parcel_id", "to_parcel_id"), "children": ("to_parcel_id", "from_parcel_id")}
 
 
 def lineage(parcel: Parcel) -> dict:
-    """The parcel's family tree: ancestors and descendants as nested {parcel, parents|children}."""
-    return {"ancestors": _family(parcel, "parents"), "descendants": _family(parcel, "children")}
+    """The parcel's family tree: ancestors and descendants as nested {parcel, parents|children}, read
+    one generation of both per query, then the relatives' parcels in one more query (if it has any)."""
+    through = Parcel.parents.through
+    links = {direction: {} for direction in FAMILY_LINKS}
+    generation = {direction: {parcel.pk} for direction in FAMILY_LINKS}
+    seen = {direction: {parcel.pk} for direction in FAMILY_LINKS}
+    while any(generation.values()):
+        wanted = Q()
+        for direction, (mine, _theirs) in FAMILY_LINKS.items():
+            if generation[direction]:
+                wanted |= Q(**{f"{mine}__in": generation[direction]})
+        rows = list(through.objects.filter(wanted).values("from_parcel_id", "to_parcel_id"))
+        for direction, (mine, theirs) in FAMILY_LINKS.items():
+            found = [(row[mine], row[theirs]) for row in rows if row[mine] in generation[direction]]
+            for pk, other in found:
+                links[direction].setdefault(pk, []).append(other)
+            generation[direction] = {other for _pk, other in found} - seen[direction]
+            seen[direction] |= generation[direction]
+    relatives = seen["parents"] | seen["children"]
+    relatives.discard(parcel.pk)
+    parcels = Parcel.objects.in_bulk(relatives) if relatives else {}
+
+    def tree(direction, pk, path):
+        return [{"parcel": parcels[other], direction: tree(direction, other, path | {other})}
+                for other in sorted(links[direction].get(pk, []), key=lambda other: parcels[other].number)
+                if other not in path]
+
+    return {"ancestors": tree("parents", parcel.pk, {parcel.pk}),
+            "descendants": tree("children", parcel.pk, {parcel.pk})}
 
 
 @dataclass(frozen=True)
@@ -234,23 +245,33 @@ class TimelineEvent:
     ledger: LedgerLink | None
 
 
-def parcel_timeline(parcel: Parcel) -> list[TimelineEvent]:
-    """Approved registrations on the parcel, oldest first, each with its ledger entry and proof."""
+def parcel_rights(parcel: Parcel, *related: str) -> list[Right]:
+    """Every right ever registered on the parcel, in the register's order, with its holder (and the
+    `related` fields) read in the same query: the holder's kind and name, not their ID number or
+    address, which the parcel's pages do not show (and so are not decrypted)."""
+    return list(parcel.rights.select_related("holder", *related).defer("holder__id_number", "holder__address"))
+
+
+def parcel_timeline(parcel: Parcel, rights: list[Right] | None = None) -> list[TimelineEvent]:
+    """Approved registrations on the parcel, oldest first, each with the rights it registered and
+    ended there, its ledger entry and proof. `rights`: the parcel's rights as parcel_rights() reads
+    them, if the caller has them already (by default read here with their registration and the right
+    each corrects)."""
+    if rights is None:
+        rights = parcel_rights(parcel, "registration", "corrects")
+    registered, ended = {}, {}
+    for right in rights:
+        registered.setdefault(right.registration_id, []).append(right)
+        if right.ended_by_id is not None:
+            ended.setdefault(right.ended_by_id, []).append(right)
     tree_size = ledger_selectors.tree_head().size
-    events = []
-    with_holder = Right.objects.filter(parcel=parcel).select_related("holder", "registration", "corrects")
-    registrations = list(parcel.registrations.filter(state=RegistrationState.APPROVED)
-                         .order_by("decided_at", "id").prefetch_related(Prefetch("rights", with_holder),
-                                                                        Prefetch("ended_rights", with_holder)))
+    registrations = list(parcel.registrations.filter(state=RegistrationState.APPROVED).order_by("decided_at", "id"))
     approvals = approval_entries(registrations)
-    for registration in registrations:
-        events.append(TimelineEvent(
-            registration=registration,
-            rights=list(registration.rights.all()),
-            ended=list(registration.ended_rights.all()),
-            ledger=ledger_link(approvals.get(registration.public_ref), tree_size),
-        ))
-    return events
+    return [TimelineEvent(registration=registration,
+                          rights=registered.get(registration.pk, []),
+                          ended=ended.get(registration.pk, []),
+                          ledger=ledger_link(approvals.get(registration.public_ref), tree_size))
+            for registration in registrations]
 
 
 def parcel_history(parcel: Parcel) -> QuerySet[Right]:

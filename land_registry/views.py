@@ -33,10 +33,11 @@ def parcel(request, ref: str):
     parcel = _parcel(ref)
     following = (request.user.is_authenticated
                  and Follow.objects.filter(user=request.user, parcel=parcel).exists())
+    rights = selectors.parcel_rights(parcel)  # read once for the current rights and the timeline
     return render(request, "land_registry/parcel.html", {
         "parcel": parcel,
-        "rights": selectors.active_rights(parcel),
-        "timeline": selectors.parcel_timeline(parcel),
+        "rights": [right for right in rights if right.active],
+        "timeline": selectors.parcel_timeline(parcel, rights),
         "lineage": selectors.lineage(parcel),
         "following": following,
     })

@@ -1,5 +1,6 @@
 """Filters that turn stored values into what a reader expects: local times, words for codes."""
 import datetime as dt
+from functools import cache
 
 from django import template
 from django.utils import timezone
@@ -22,6 +23,21 @@ def local(value, with_time: bool = True) -> str:
         value = timezone.make_aware(value, dt.UTC)
     value = timezone.localtime(value)
     return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+@cache
+def _choice_labels(field) -> dict:
+    return dict(field.flatchoices)
+
+
+@register.filter
+def display(obj, name: str):
+    """`{{ parcel|display:"land_use" }}`: the label of a field's choice, as `parcel.get_land_use_display`
+    shows it, translated once; Django's method translates every choice of the field on each call (it
+    hashes their lazy labels to build its lookup table)."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, field.attname)
+    return _choice_labels(field).get(value, value)
 
 
 @register.filter
