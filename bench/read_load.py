@@ -24,6 +24,9 @@ def phases(size: int, parcels: list[tuple[str, str]]):
     rng = random.Random(7)
     return [
         ("static file (baseline)", ["/static/favicon.svg"]),
+        # The cheapest page Django renders here (the search form, base template, no query): the
+        # floor of any page, to read the parcel page's and search's figures against.
+        ("bare page (floor)", ["/land/"]),
         ("proof API", [f"/api/ledger/proofs/inclusion?index={rng.randrange(size)}&size={size}" for _ in range(2000)]),
         ("entry", [f"/api/ledger/entries/{rng.randrange(size)}" for _ in range(2000)]),
         ("checkpoint", ["/ledger/checkpoint"]),
@@ -40,6 +43,8 @@ def verdicts(results) -> str:
         met = r["rps"] >= share * static["rps"] and r["p95"] <= slower * static["p95"]
         parts.append(f"{label} {r['rps'] / static['rps']:.0%}/{r['p95'] / static['p95']:.1f}x"
                      f"{'' if met else ' (goal not met)'}")
+    floor = results["bare page (floor)"]
+    parts.append(f"bare page {floor['rps'] / static['rps']:.0%}/{floor['p95'] / static['p95']:.1f}x")
     return "; ".join(parts)
 
 
