@@ -13,6 +13,21 @@ from ledger.tlog.merkle import combine_perfect, perfect_subtrees
 LEAF, NODE, ROOT = 0, 1, 2
 
 
+def bulk_cursor():
+    """A cursor for moving many rows of bytes. On PostgreSQL, psycopg's own cursor with binary
+    results and server-side parameters: bytea travels as it is stored, where Django's cursor
+    gets hex text (half as fast) and quotes parameters into the SQL text."""
+    if connection.vendor == "postgresql":  # psycopg 3, as requirements.txt pins
+        from psycopg import Cursor
+        from psycopg.pq import Format
+
+        connection.ensure_connection()
+        cursor = Cursor(connection.connection)
+        cursor.format = Format.BINARY
+        return cursor
+    return connection.cursor()
+
+
 def read_tree(nodes, root_sizes=()) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes]]:
     """Hashes of perfect subtrees `(level, index)`, and the signed roots of sealed sizes."""
     leaves = sorted({index for level, index in nodes if level == 0})

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 
 from django.conf import settings
-from django.db import connection
 
 from ledger import highwater, keys
 from ledger.apps import ledgered_models
@@ -25,22 +24,9 @@ from ledger.tlog import note as tnote
 from ledger.tlog import witness as twitness
 from ledger.tlog.audit import KEY_KIND, Auditor, Finding
 from ledger.tlog.merkle import root_from_levels
+from ledger.tree import bulk_cursor
 
 PAGE = 20_000
-
-
-def bulk_cursor():
-    """A cursor for reading many rows of bytes. On PostgreSQL, psycopg's own cursor with binary
-    results: bytea arrives as it is stored, where Django's cursor gets hex text (half as fast)."""
-    if connection.vendor == "postgresql":  # psycopg 3, as requirements.txt pins
-        from psycopg import Cursor
-        from psycopg.pq import Format
-
-        connection.ensure_connection()
-        cursor = Cursor(connection.connection)
-        cursor.format = Format.BINARY
-        return cursor
-    return connection.cursor()
 
 
 def sealed_entry_pages(columns: str = "e.data, e.leaf_hash") -> Iterator[list[tuple]]:
