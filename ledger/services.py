@@ -86,6 +86,20 @@ def _committed_bound(cursor) -> int | None:
     return cursor.fetchone()[0] or 0
 
 
+def _unsealed_window(cursor, low: int, high: int) -> tuple[int, list[tuple]]:
+    """The unsealed entries with ids in (low, high], in id order, and `high`. Both sides of the
+    query are bounded by the window, so that no plan the database may choose (its statistics can
+    be stale after a bulk load) reads more than the window. Entries in it may be sealed already: a
+    restore puts back sealed entries as new rows (ledger_recover)."""
+    cursor.execute(
+        f"SELECT e.id, e.leaf_hash, e.kind, e.created, e.data FROM {ENTRY_TABLE} e "
+        f"WHERE e.id > %s AND e.id <= %s AND NOT EXISTS (SELECT 1 FROM {Leaf._meta.db_table} l "
+        f"WHERE l.entry_id = e.id AND l.entry_id > %s AND l.entry_id <= %s) ORDER BY e.id",
+        [low, high, low, high],
+    )
+    return high, cursor.fetchall()
+
+
 def _store_leaves(cursor, ids: list[int], first: int) -> None:
     _insert_pairs(cursor, Leaf._meta.db_table, ("leaf_index", "entry_id"), list(range(first, first + len(ids))), ids)
 
@@ -131,19 +145,12 @@ def ledger_seal(*, max_entries: int | None = None) -> SealResult | None:
         bound = _committed_bound(cursor)
         if bound is None:
             return None
-        # Entries above the watermark may be sealed already: a restore puts back sealed entries
-        # as new rows (ledger_recover).
-        cursor.execute(
-            f"SELECT e.id, e.leaf_hash, e.kind, e.created, e.data FROM {ENTRY_TABLE} e "
-            f"WHERE e.id > %s AND e.id <= %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {Leaf._meta.db_table} l WHERE l.entry_id = e.id) ORDER BY e.id LIMIT %s",
-            [state.sealed_id, bound, max_entries],
-        )
-        rows = cursor.fetchall()
-        sealed_id = rows[-1][0] if len(rows) == max_entries else bound
+        sealed_id, rows = state.sealed_id, []
+        while not rows and sealed_id < bound:
+            sealed_id, rows = _unsealed_window(cursor, sealed_id, min(bound, sealed_id + max_entries))
         if not rows:
-            if bound > state.sealed_id:
-                LedgerState.objects.filter(pk=1).update(sealed_id=bound)
+            if sealed_id > state.sealed_id:
+                LedgerState.objects.filter(pk=1).update(sealed_id=sealed_id)
             return None
         highwater.refuse_if_restored()  # never extend a tree older than one already signed
         first = state.tree_size

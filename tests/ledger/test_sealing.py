@@ -55,7 +55,10 @@ def test_second_block_chains_to_the_first_and_nothing_left_means_no_block():
 def test_batches_respect_the_limit_and_every_entry_is_sealed_once():
     make_records(25)
     results = services.ledger_seal_all(max_entries=10)
-    assert [r.count for r in results] == [10, 10, 6]  # 25 records and the key registration
+    # 25 records and the key registration, in windows of at most 10 ids (on PostgreSQL the ids of
+    # earlier tests' rolled-back entries leave a gap above the watermark)
+    assert [r.count for r in results][1:-1] == [10] * (len(results) - 2)
+    assert all(0 < r.count <= 10 for r in results) and sum(r.count for r in results) == 26
     sealed = list(Entry.objects.order_by("leaf__leaf_index").values_list("leaf__leaf_index", flat=True))
     assert sealed == list(range(len(sealed))) and None not in sealed
 
