@@ -65,23 +65,26 @@ def _committed_bound(cursor) -> int | None:
     """An entry id such that every entry up to it is committed or never will be: the sealer seals
     no entry past one whose transaction is still open, so the log's order never has to skip one.
     None when a transaction writing entries stays open longer than LEDGER_SEAL_WAIT."""
-    if connection.vendor == "postgresql":
-        # Waits until the transactions writing entries now have ended; new ones wait meanwhile.
-        try:
-            with transaction.atomic():  # a savepoint: a lock timeout ends only this
-                wait = f"{settings.LEDGER_SEAL_WAIT * 1000:.0f}"
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
-                cursor.execute("SELECT pg_advisory_lock(%s)", [WRITERS_LOCK])
-        except OperationalError:
-            logger.warning("sealing waits: a transaction writing ledger entries has been open for over %s s",
-                           settings.LEDGER_SEAL_WAIT)
-            return None
-        try:
-            cursor.execute(f"SELECT max(id) FROM {ENTRY_TABLE}")
-            return cursor.fetchone()[0] or 0
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITERS_LOCK])
-    # SQLite: this IMMEDIATE transaction holds the only write lock; every other writer has ended.
+    if connection.vendor != "postgresql":
+        # SQLite: this IMMEDIATE transaction holds the only write lock; every other writer has ended.
+        return _highest_entry_id(cursor)
+    # Waits until the transactions writing entries now have ended; new ones wait meanwhile.
+    try:
+        with transaction.atomic():  # a savepoint: a lock timeout ends only this
+            wait = f"{settings.LEDGER_SEAL_WAIT * 1000:.0f}"
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [WRITERS_LOCK])
+    except OperationalError:
+        logger.warning("sealing waits: a transaction writing ledger entries has been open for over %s s",
+                       settings.LEDGER_SEAL_WAIT)
+        return None
+    try:
+        return _highest_entry_id(cursor)
+    finally:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITERS_LOCK])
+
+
+def _highest_entry_id(cursor) -> int:
     cursor.execute(f"SELECT max(id) FROM {ENTRY_TABLE}")
     return cursor.fetchone()[0] or 0
 

@@ -63,6 +63,27 @@ def test_batches_respect_the_limit_and_every_entry_is_sealed_once():
     assert sealed == list(range(len(sealed))) and None not in sealed
 
 
+FORBID_ENTRY_UPDATES = {
+    "sqlite": "CREATE TRIGGER no_entry_update BEFORE UPDATE ON ledger_entry "
+              "BEGIN SELECT RAISE(ABORT, 'an entry row was rewritten'); END",
+    "postgresql": "CREATE FUNCTION no_entry_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "RAISE EXCEPTION 'an entry row was rewritten'; END $$; "
+                  "CREATE TRIGGER no_entry_update BEFORE UPDATE ON ledger_entry "
+                  "FOR EACH ROW EXECUTE FUNCTION no_entry_update()",
+}
+
+
+def test_sealing_never_rewrites_an_entry_row():
+    make_records(5)
+    services.ledger_seal()  # the key's registration, before the entry table is locked down
+    with connection.cursor() as cursor:
+        cursor.execute(FORBID_ENTRY_UPDATES[connection.vendor])
+    make_records(12)
+    results = services.ledger_seal_all(max_entries=5)
+    assert sum(r.count for r in results) == 12 and not Entry.objects.filter(leaf__isnull=True).exists()
+    assert selectors.inclusion_proof(7, results[-1].tree_size)  # the tree reads the leaf rows
+
+
 def test_proofs_from_the_stored_tree_verify_for_every_sealed_size():
     for batch in (1, 2, 3, 5, 8):
         make_records(batch)
