@@ -11,15 +11,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def setup(label: str, settings_module: str = "tests.settings"):
-    tmp = Path(tempfile.mkdtemp(prefix=f"gongxin-bench-{label}-"))
+def setup(label: str, settings_module: str = "tests.settings", keep: Path | None = None) -> Path:
+    """`keep`: a directory that holds the keys, the SQLite file and a `filled` marker across runs;
+    when the marker is there, the database and keys are reused as they are (a long fill, once)."""
+    tmp = keep or Path(tempfile.mkdtemp(prefix=f"gongxin-bench-{label}-"))
+    reuse = keep is not None and (keep / "filled").exists()
+    tmp.mkdir(parents=True, exist_ok=True)
+    if keep is not None and not reuse:  # a kept fill that did not finish: start it again
+        for name in ("signing.key", "pseudonym.key", "data.keys", "commitment.key", "high-water", "bench.sqlite3"):
+            (tmp / name).unlink(missing_ok=True)
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     os.environ["PORTAL_VAR_DIR"] = str(tmp)
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         base, _, _name = url.rpartition("/")
         os.environ["DATABASE_URL"] = f"{base}/bench_{label}"
-        _recreate_postgres(base, f"bench_{label}")
+        if not reuse:
+            _recreate_postgres(base, f"bench_{label}")
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
     import django
@@ -37,10 +45,11 @@ def setup(label: str, settings_module: str = "tests.settings"):
     settings.PORTAL_DATA_KEYS_FILE = tmp / "data.keys"
     settings.PORTAL_COMMITMENT_KEY_FILE = tmp / "commitment.key"
     settings.PORTAL_HIGH_WATER_FILE = tmp / "high-water"
-    keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
-    keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
-    crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
-    keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
+    if not reuse:
+        keys.create_signing_key(settings.PORTAL_SIGNING_KEY_FILE, settings.PORTAL_ORIGIN)
+        keys.create_pseudonym_key(settings.PORTAL_PSEUDONYM_KEY_FILE)
+        crypto.create_data_keys(settings.PORTAL_DATA_KEYS_FILE)
+        keys.create_commitment_key(settings.PORTAL_COMMITMENT_KEY_FILE)
     call_command("migrate", verbosity=0)
     push_actor(system_actor(f"bench:{label}"))
     from django.db import connection
