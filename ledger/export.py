@@ -14,7 +14,7 @@ from django.conf import settings
 from ledger.api import block_json
 from ledger.models import Block, Checkpoint
 from ledger.tlog.audit import EXPORT_FORMAT, EXPORT_VERSION
-from ledger.verification import block_dict, ledger_auditor, sealed_entries
+from ledger.verification import block_dict, ledger_auditor, sealed_entry_pages
 
 
 @dataclass(frozen=True)
@@ -30,26 +30,30 @@ def write_export(file, keys=(), progress: Callable[[int], None] | None = None) -
     """Writes the sealed ledger to `file`; NoTrustedKey/ValueError when no key can be trusted."""
     blocks = list(Block.objects.order_by("height"))
     size = blocks[-1].tree_size if blocks else 0
-    auditor = ledger_auditor(list(keys), tree_size=size)
+    auditor = ledger_auditor(list(keys), tree_size=size, in_order=True)  # blocks first, then entries
+    for block in blocks:
+        auditor.add_block(block_dict(block))
+    notes = list(Checkpoint.objects.order_by("tree_size").values_list("note", flat=True))
+    for note in notes:
+        auditor.add_checkpoint(note)
     b64 = base64.b64encode
     with open(file, "w", encoding="utf-8") as out:
         out.write(json.dumps({"format": EXPORT_FORMAT, "v": EXPORT_VERSION,
                               "origin": settings.PORTAL_ORIGIN, "tree_size": size}) + "\n")
         count = 0
-        for index, data, leaf in sealed_entries():
-            if index >= size:
+        for page in sealed_entry_pages():
+            page = [(index, bytes(data), bytes(leaf)) for index, data, leaf in page if index < size]
+            if not page:
                 break
-            auditor.add_entry(index, data, leaf)
-            out.write(f'{{"type":"entry","index":{index},"data":"{b64(data).decode()}",'
-                      f'"leaf_hash":"{b64(leaf).decode()}"}}\n')
-            count += 1
-            if progress and count % 100_000 == 0:
-                progress(count)
+            auditor.add_entries(*zip(*page, strict=True))
+            out.writelines(f'{{"type":"entry","index":{index},"data":"{b64(data).decode()}",'
+                           f'"leaf_hash":"{b64(leaf).decode()}"}}\n' for index, data, leaf in page)
+            if progress and (count + len(page)) // 100_000 != count // 100_000:
+                progress((count + len(page)) // 100_000 * 100_000)
+            count += len(page)
         for block in blocks:
-            auditor.add_block(block_dict(block))
             out.write(json.dumps({"type": "block", **block_json(block)}) + "\n")
-        for note in Checkpoint.objects.order_by("tree_size").values_list("note", flat=True):
-            auditor.add_checkpoint(note)
+        for note in notes:
             out.write(json.dumps({"type": "checkpoint", "note": note}) + "\n")
     findings = auditor.finish()
     return ExportResult(count, len(blocks), size, [v.verifier_key for v in auditor.trusted], findings)

@@ -22,8 +22,7 @@ from ledger.recorder import ENTRY_TABLE, salt_key, state_of
 from ledger.tlog import checkpoint as tcheckpoint
 from ledger.tlog import note as tnote
 from ledger.tlog import witness as twitness
-from ledger.tlog.audit import KEY_KIND, Auditor, Finding
-from ledger.tlog.merkle import root_from_levels
+from ledger.tlog.audit import Auditor, Finding
 from ledger.tree import bulk_cursor
 
 PAGE = 20_000
@@ -47,12 +46,6 @@ def sealed_entry_pages(columns: str = "e.data, e.leaf_hash") -> Iterator[list[tu
             last = rows[-1][0]
 
 
-def sealed_entries() -> Iterator[tuple[int, bytes, bytes]]:
-    for page in sealed_entry_pages():
-        for index, data, leaf in page:
-            yield index, bytes(data), bytes(leaf)
-
-
 def block_dict(block: Block) -> dict:
     return {
         "height": block.height, "first_index": block.first_index, "count": block.count,
@@ -63,49 +56,65 @@ def block_dict(block: Block) -> dict:
 
 
 class NodeCheck:
-    """Compares the stored inner nodes with the ones the Auditor re-derives, level by level.
-
-    The Auditor calls it with the derived levels from finish(), while its worker processes are
-    still checking canonical JSON; `found` then holds the differences.
-    """
+    """Compares the stored inner nodes with the ones the Auditor derives, as it derives them (its
+    on_node): each level's nodes wait in a page and are compared with the stored page of the same
+    keys when it is full; finish() compares the rest and looks for stored nodes beyond them.
+    `found` then holds the differences."""
 
     def __init__(self):
         self.found: list[Finding] = []
-        self.levels: list[list[bytes]] = [[]]  # kept for the peers' checkpoints, then dropped
+        self.pages: dict[int, list[bytes]] = {}  # level -> derived nodes not yet compared
+        self.compared: dict[int, int] = {}  # level -> how many of its nodes were compared
 
-    def __call__(self, levels: list[list[bytes]]) -> None:
-        self.levels = levels
-        derived = {level: b"".join(nodes) for level, nodes in enumerate(levels) if level >= 1 and nodes}
+    def __call__(self, level: int, index: int, node: bytes) -> None:
+        page = self.pages.setdefault(level, [])
+        page.append(node)  # (a level's nodes come in index order)
+        if len(page) == PAGE:
+            self._compare(level)
+
+    def _compare(self, level: int) -> None:
+        first, page = self.compared.get(level, 0), self.pages.pop(level, [])
         with bulk_cursor() as cursor:
-            for level in itertools.count(1):  # every derived level, and stored ones while they go on
-                rows = self._stored(cursor, level)
-                if not rows and level not in derived:
+            rows = self._stored(cursor, level, first, first + len(page))
+        self.found += self._page_findings(level, first, rows, b"".join(page))
+        self.compared[level] = first + len(page)
+
+    def finish(self) -> None:
+        for level in sorted(self.pages):
+            self._compare(level)
+        with bulk_cursor() as cursor:
+            for level in itertools.count(1):  # stored nodes past the derived ones, while levels go on
+                first = self.compared.get(level, 0)
+                rows = self._stored(cursor, level, first, None)
+                if not rows and level not in self.compared:
                     break
-                self.found += self._level_findings(level, rows, derived.get(level, b""))
+                self.found += self._page_findings(level, first, rows, b"")
 
     @staticmethod
-    def _stored(cursor, level: int) -> list[tuple[int, bytes]]:
+    def _stored(cursor, level: int, first: int, end: int | None) -> list[tuple[int, bytes]]:
+        """Stored nodes of `level` from index `first` to `end` (the level's last when None)."""
+        last = TreeNode.key(level + 1, 0) if end is None else TreeNode.key(level, end)
         cursor.execute(
             f"SELECT id, hash FROM {TreeNode._meta.db_table} WHERE id >= %s AND id < %s ORDER BY id",
-            [TreeNode.key(level, 0), TreeNode.key(level + 1, 0)],
+            [TreeNode.key(level, first), last],
         )
         return cursor.fetchall()
 
     @classmethod
-    def _level_findings(cls, level: int, rows: list[tuple[int, bytes]], derived: bytes) -> list[Finding]:
-        lo = TreeNode.key(level, 0)
-        # Keys lo..lo+n-1 all present (unique, sorted, the last one right): compare the whole level at once.
+    def _page_findings(cls, level: int, first: int, rows: list[tuple[int, bytes]], derived: bytes) -> list[Finding]:
+        lo = TreeNode.key(level, first)
+        # Keys lo..lo+n-1 all present (unique, sorted, the last one right): compare the whole page at once.
         if len(rows) * 32 == len(derived) and (not rows or rows[-1][0] == lo + len(rows) - 1):
             if b"".join(node for _, node in rows) == derived:
                 return []
-        return cls._differences(level, {key - lo: bytes(node) for key, node in rows}, derived)
+        return cls._differences(level, first, {key - lo: bytes(node) for key, node in rows}, derived)
 
     @staticmethod
-    def _differences(level: int, stored: dict[int, bytes], derived: bytes) -> list[Finding]:
+    def _differences(level: int, first: int, stored: dict[int, bytes], derived: bytes) -> list[Finding]:
         found = []
-        for index in sorted(set(stored) | set(range(len(derived) // 32))):
-            where = f"tree node level {level} index {index}"
-            want, node = derived[32 * index:32 * index + 32], stored.get(index)
+        for offset in sorted(set(stored) | set(range(len(derived) // 32))):
+            where = f"tree node level {level} index {first + offset}"
+            want, node = derived[32 * offset:32 * offset + 32], stored.get(offset)
             if node is None:
                 found.append(Finding("tree-node-missing", where, "a sealed subtree's node is not stored"))
             elif not want:
@@ -231,7 +240,6 @@ def _add_sealed_entries(auditor: Auditor, newest: NewestEntries, progress: Calla
     for page in sealed_entry_pages("e.data, e.leaf_hash, e.kind, e.ref, e.id"):
         indexes, datas, leaf_hashes, kinds, refs, ids = zip(*page, strict=True)
         auditor.add_entries(indexes, [*map(bytes, datas)], [*map(bytes, leaf_hashes)])
-        auditor.add_key_candidates([i for i, kind in zip(indexes, kinds, strict=True) if kind == KEY_KIND])
         newest.see(zip(kinds, refs, ids, strict=True))
         count += len(page)
         if progress and count % 100_000 < len(page):
@@ -276,26 +284,38 @@ def peer_cosigned_notes(*, offline: bool, progress: Callable[[str], None] | None
                 progress(f"peer {peer.origin} not checked: {exc}")
 
 
-def peer_findings(levels: list[list[bytes]], *, offline: bool = False,
-                  progress: Callable[[str], None] | None = None) -> list[Finding]:
-    """The local tree, re-derived from the entries, against each checkpoint a peer cosigned:
-    the root of its first `size` leaves must be the cosigned root (a larger cosigned size means
-    the log was rolled back; another root, that its history was rewritten)."""
-    findings, size = [], len(levels[0])
+def peer_heads(*, offline: bool, progress: Callable[[str], None] | None = None) -> list[tuple[str, object]]:
+    """(where, the checkpoint a peer cosigned, or a Finding when its cosignature fails), per peer."""
+    heads = []
     for peer, note in peer_cosigned_notes(offline=offline, progress=progress):
         where = f"peer {peer.origin}"
         try:
             head = tcheckpoint.parse_checkpoint(tnote.parse_note(note)[0])
             tcheckpoint.verify_cosignature(note, head, tcheckpoint.CosignatureVerifier(peer.witness_key))
         except (tnote.NoteError, tcheckpoint.CheckpointError) as exc:
-            findings.append(Finding("peer-cosignature", where, f"no valid cosignature of this log: {exc}"))
+            heads.append((where, Finding("peer-cosignature", where, f"no valid cosignature of this log: {exc}")))
             continue
         if head.origin != settings.PORTAL_ORIGIN:
-            findings.append(Finding("peer-cosignature", where, f"cosigned origin {head.origin!r} is not this log"))
+            heads.append((where, Finding("peer-cosignature", where,
+                                         f"cosigned origin {head.origin!r} is not this log")))
+            continue
+        heads.append((where, head))
+    return heads
+
+
+def peer_findings(heads: list[tuple[str, object]], roots: dict[int, bytes], size: int) -> list[Finding]:
+    """The local tree, re-derived from the entries (`roots` at the cosigned sizes, `size` sealed
+    entries), against each checkpoint a peer cosigned: the root of its first `size` leaves must be
+    the cosigned root (a larger cosigned size means the log was rolled back; another root, that its
+    history was rewritten)."""
+    findings = []
+    for where, head in heads:
+        if isinstance(head, Finding):
+            findings.append(head)
         elif head.size > size:
             findings.append(Finding("peer-rollback", where, f"the peer cosigned tree size {head.size}, but this "
                                     f"log has {size} sealed entries: its history was rolled back"))
-        elif root_from_levels(levels, head.size) != head.root_hash:
+        elif roots[head.size] != head.root_hash:
             findings.append(Finding("peer-fork", where, f"the peer cosigned another root for tree size "
                                     f"{head.size} than the entries here give: history was rewritten"))
     return findings
@@ -303,27 +323,32 @@ def peer_findings(levels: list[list[bytes]], *, offline: bool = False,
 
 def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, records: bool = True,
                   peers: bool = True, offline: bool = False) -> list[Finding]:
-    """Every finding about the ledger; `keys` are trusted verifier keys besides the configured ones."""
+    """Every finding about the ledger; `keys` are trusted verifier keys besides the configured ones.
+
+    The entries stream through the Auditor in index order (the blocks, checkpoints and the sizes
+    peers cosigned go in first), so memory stays flat in the number of entries."""
+    heads = peer_heads(offline=offline, progress=progress) if peers else []
     node_check = NodeCheck()
     blocks = list(Block.objects.order_by("height"))
     head = blocks[-1].tree_size if blocks else 0
-    auditor = ledger_auditor(keys, tree_size=head, on_levels=node_check, progress=progress)
+    cosigned_sizes = [h.size for _, h in heads if not isinstance(h, Finding)]
+    auditor = ledger_auditor(keys, tree_size=head, on_node=node_check, root_sizes=cosigned_sizes,
+                             progress=progress, in_order=True)
     newest = NewestEntries(model._meta.label_lower for model in ledgered_models())
     with closing(auditor), _cyclic_gc_paused():  # closing: its worker processes stop even if reading fails
-        _add_sealed_entries(auditor, newest, progress)
-        newest.see_unsealed()
         for block in blocks:
             auditor.add_block(block_dict(block))
         for note in Checkpoint.objects.order_by("tree_size").values_list("note", flat=True):
             auditor.add_checkpoint(note)
+        _add_sealed_entries(auditor, newest, progress)
+        newest.see_unsealed()
+        node_check.finish()
         findings = auditor.finish()
     findings += node_check.found
     findings += _state_findings(blocks)
     findings += high_water_findings()
     findings += legacy_findings()
-    if peers:
-        findings += peer_findings(node_check.levels, offline=offline, progress=progress)
-    node_check.levels = [[]]
+    findings += peer_findings(heads, auditor.roots, auditor.prefix)
     if records:
         findings += record_findings(newest, progress)
     return findings

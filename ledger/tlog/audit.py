@@ -26,11 +26,11 @@ import binascii
 import bisect
 import hashlib
 import json
-import math
 import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import ExitStack
@@ -46,8 +46,8 @@ from .block import (
 )
 from .canonical import non_canonical
 from .checkpoint import CheckpointError, parse_checkpoint
-from .merkle import HASH_SIZE, CompactRange, NodeCallback, root_from_levels, root_hash, tree_levels
-from .note import NoteError, Verifier, open_note
+from .merkle import HASH_SIZE, CompactRange, NodeCallback
+from .note import NoteError, Verifier, open_note, parse_note
 
 EXPORT_FORMAT = "gongxin-ledger-export"
 KEY_KIND = "ledger.ledgerkey"  # the entries that announce (and retire) signing keys
@@ -72,53 +72,96 @@ def _yield_to_feeder() -> None:
 
 
 class _CanonicalChecks:
-    """non_canonical() of the entries' bytes, chunk by chunk, in worker processes once there are
-    many: each chunk goes to the workers as soon as it is full, so the checks run while the caller
-    still reads entries; results() runs here the chunks no worker has taken yet."""
+    """non_canonical() of every entry's bytes, in chunks: once there are many, in worker processes
+    while the caller still adds entries. Memory stays bounded: no more than two chunks per worker
+    wait for one, and when the workers are behind, the caller checks the next chunk itself."""
 
-    def __init__(self, data: list[bytes], workers: int | None) -> None:
-        self.data = data  # the Auditor's list of entries, as it grows
+    def __init__(self, workers: int | None) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.parallel = self.workers > 1
         self.pool: ProcessPoolExecutor | None = None
-        self.futures: dict[int, Future] = {}  # chunk position -> its result
-        self.sent = 0  # the chunks before this position are with the workers
-        self.next_feed = _PARALLEL_FROM if self.workers > 1 else math.inf
+        self.indexes: list[int] = []  # the chunk being filled
+        self.datas: list[bytes] = []
+        self.held: list[tuple[list[int], list[bytes]]] = []  # full chunks from before the workers start
+        self.queued: deque[tuple[list[int], list[bytes], Future]] = deque()
+        self.found: list[Finding] = []
+        self.seen = 0
 
-    def feed(self) -> None:
-        """Sends the full chunks that arrived since the last call (starting the workers at first)."""
-        if len(self.data) < self.next_feed:
-            return
-        try:
-            if self.pool is None:
+    def add(self, indexes: Sequence[int], datas: Sequence[bytes]) -> None:
+        self.indexes.extend(indexes)
+        self.datas.extend(datas)
+        self.seen += len(datas)
+        while len(self.datas) >= _CHUNK:
+            chunk = self.indexes[:_CHUNK], self.datas[:_CHUNK]
+            del self.indexes[:_CHUNK], self.datas[:_CHUNK]
+            self._send(*chunk)
+
+    def _send(self, indexes: list[int], datas: list[bytes]) -> None:
+        if not self.parallel:
+            return self._check_here(indexes, datas)
+        if self.pool is None:
+            self.held.append((indexes, datas))
+            if self.seen < _PARALLEL_FROM:
+                return None
+            try:
                 self.pool = ProcessPoolExecutor(
                     self.workers, mp_context=_mp_context(), initializer=_yield_to_feeder)
-            while len(self.data) - self.sent >= _CHUNK:
-                self.futures[self.sent] = self.pool.submit(non_canonical, self._chunk(self.sent))
-                self.sent += _CHUNK
-        except (OSError, NotImplementedError, ValueError, RuntimeError):
-            self.next_feed = math.inf  # no processes here (e.g. a sandbox): results() runs the rest
+            except (OSError, NotImplementedError, ValueError, RuntimeError):
+                self.parallel = False  # no processes here (e.g. a sandbox): check everything here
+                for held in self.held:
+                    self._check_here(*held)
+                self.held = []
+                return None
+            held, self.held = self.held, []
+            for chunk in held:
+                self._submit(*chunk)
+            return None
+        return self._submit(indexes, datas)
+
+    def _submit(self, indexes: list[int], datas: list[bytes]) -> None:
+        while self.queued and self.queued[0][2].done():
+            self._collect(*self.queued.popleft())
+        if len(self.queued) >= 2 * self.workers:
+            self._check_here(indexes, datas)
             return
-        self.next_feed = self.sent + _CHUNK
+        try:
+            future = self.pool.submit(non_canonical, datas)
+        except (BrokenExecutor, RuntimeError):
+            self._check_here(indexes, datas)
+            return
+        self.queued.append((indexes, datas, future))
 
-    def _chunk(self, pos: int) -> list[bytes]:
-        return self.data[pos : pos + _CHUNK]
+    def _check_here(self, indexes: list[int], datas: list[bytes]) -> None:
+        self._found(indexes, non_canonical(datas))
 
-    def results(self) -> Iterator[tuple[int, list[tuple[int, str]]]]:
-        """(position, non_canonical() of the chunk there), in position order."""
-        positions = range(0, len(self.data), _CHUNK)
-        here = {}
-        for pos in reversed(positions):  # from the end: the chunks the workers reach last
-            future = self.futures.get(pos)
-            if future is None or future.cancel():
-                here[pos] = non_canonical(self._chunk(pos))
-        for pos in positions:
-            if pos in here:
-                yield pos, here[pos]
-                continue
-            try:
-                yield pos, self.futures[pos].result()
-            except BrokenExecutor:  # a worker died (e.g. out of memory): redo it here
-                yield pos, non_canonical(self._chunk(pos))
+    def _collect(self, indexes: list[int], datas: list[bytes], future: Future) -> None:
+        try:
+            self._found(indexes, future.result())
+        except BrokenExecutor:  # a worker died (e.g. out of memory): redo it here
+            self._check_here(indexes, datas)
+
+    def _found(self, indexes: list[int], bad: list[tuple[int, str]]) -> None:
+        self.found.extend(Finding("entry-not-canonical", f"entry {indexes[j]}", why) for j, why in bad)
+
+    def results(self) -> list[Finding]:
+        """Every entry-not-canonical finding, by index: the rest is checked here, from the chunks
+        the workers would reach last, while they finish theirs."""
+        try:
+            for held in self.held:
+                self._check_here(*held)
+            self.held = []
+            self._check_here(self.indexes, self.datas)
+            self.indexes, self.datas = [], []
+            for indexes, datas, future in reversed(self.queued):
+                if future.cancel():
+                    self._check_here(indexes, datas)
+            for chunk in self.queued:
+                if not chunk[2].cancelled():
+                    self._collect(*chunk)
+            self.queued.clear()
+        finally:
+            self.close()
+        return sorted(self.found, key=lambda f: int(f.where.split()[1]))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -212,19 +255,76 @@ def _b64(value: Any) -> bytes:
 def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
+class _TreeStream:
+    """The Merkle tree of the entries' leaf hashes as they arrive in index order, kept as a compact
+    range (O(log n) memory): the root at each wanted size, the root of each wanted range (the
+    blocks' batches) and every perfect subtree (level >= 1) to on_node, as they complete."""
+
+    def __init__(self, sizes: Iterable[int], ranges: Iterable[tuple[int, int]],
+                 on_node: NodeCallback | None, on_root: Callable[[int, bytes], None] | None) -> None:
+        self.compact = CompactRange()
+        self.sizes = sorted(set(sizes), reverse=True)  # still to reach, the next one last
+        self.ranges = sorted({(first, end) for first, end in ranges if first < end}, reverse=True)
+        self.open: list[tuple[int, int, CompactRange]] = []
+        self.on_node, self.on_root = on_node, on_root
+        self.roots: dict[int, bytes] = {}
+        self.batch_roots: dict[tuple[int, int], bytes] = {}
+        self._reached(0)
+
+    def extend(self, leaves: list[bytes]) -> None:
+        base = self.compact.size
+        top = base + len(leaves)
+        self._batches(leaves, base, top)
+        pos = 0
+        while self.sizes and self.sizes[-1] <= top:
+            size = self.sizes[-1]
+            self.compact.extend(leaves[pos : size - base], self.on_node)
+            pos = size - base
+            self._reached(size)
+        self.compact.extend(leaves[pos:] if pos else leaves, self.on_node)
+
+    def _reached(self, size: int) -> None:
+        while self.sizes and self.sizes[-1] <= size:
+            if self.sizes.pop() == size:
+                self.roots[size] = root = self.compact.root()
+                if self.on_root is not None:
+                    self.on_root(size, root)
+
+    def _batches(self, leaves: list[bytes], base: int, top: int) -> None:
+        while self.ranges and self.ranges[-1][0] < top:
+            first, end = self.ranges.pop()  # first >= base: the earlier pages popped the ranges below
+            self.open.append((first, end, CompactRange()))
+        still_open = []
+        for first, end, batch in self.open:
+            batch.extend(leaves[max(first, base) - base : min(end, top) - base])
+            if end <= top:
+                self.batch_roots[first, end] = batch.root()
+            else:
+                still_open.append((first, end, batch))
+        self.open = still_open
+
+
+class OutOfOrder(ValueError):
+    """An entry given to an in_order Auditor at or below the index of the entry before it."""
+
 
 class Auditor:
-    """Collects a ledger's entries, blocks and checkpoints in any order; finish() checks them all.
+    """Checks a ledger's entries, blocks and checkpoints; finish() returns every finding.
+
+    By default it takes them in any order and keeps the entries until finish(). With in_order=True
+    the blocks and checkpoints come first, then the entries in increasing index order (gaps
+    allowed: a damaged log has them); each page of entries is then checked as it arrives and
+    dropped, so memory stays flat however long the log. An entry at or below the one before raises
+    OutOfOrder, a block or checkpoint after the first entry RuntimeError.
 
     add_block takes the export line's dict: hash fields and signature as bytes or base64 text,
     key_hash as "8 hex" text or int. on_node(level, index, hash) sees every perfect subtree
-    (level >= 1) of the contiguous prefix of entries, or on_levels(levels) gets them all at once
-    (levels[L][i], from tree_levels: faster); on_root(size, root) sees the root at each
-    size a block, checkpoint or `root_sizes` names, in increasing order. Canonical JSON checks
-    (the costly part: parse and re-encode) run in `workers` processes (default: one per CPU)
-    while entries are still being added, once there are many; close() stops them if the audit
-    is given up before finish(). check_canonical=False skips them, e.g. for a quick re-check of
-    hashes and signatures.
+    (level >= 1) of the gapless prefix of entries, each level's in index order; on_root(size,
+    root) sees the root at each size a block, checkpoint or `root_sizes` names, in increasing
+    order, and `roots` holds them all after finish(). Canonical JSON checks (the costly part:
+    parse and re-encode) run in `workers` processes (default: one per CPU) while entries are still
+    being added, once there are many; close() stops them if the audit is given up before
+    finish(). check_canonical=False skips them, e.g. for a quick re-check of hashes and signatures.
     """
 
     def __init__(
@@ -234,12 +334,12 @@ class Auditor:
         *,
         tree_size: int | None = None,
         on_node: NodeCallback | None = None,
-        on_levels: Callable[[list[list[bytes]]], None] | None = None,
         on_root: Callable[[int, bytes], None] | None = None,
         root_sizes: Iterable[int] = (),
         progress: Callable[[str], None] | None = None,
         workers: int | None = None,
         check_canonical: bool = True,
+        in_order: bool = False,
     ) -> None:
         if isinstance(verifier_keys, str):
             verifier_keys = [verifier_keys]
@@ -248,23 +348,23 @@ class Auditor:
         self.verifiers = [Verifier(k) for k in dict.fromkeys(verifier_keys)]  # NoteError if bad
         self.tree_size = tree_size
         self.on_node, self.on_root, self.progress = on_node, on_root, progress
-        self.on_levels = on_levels
-        self.root_sizes = sorted(set(root_sizes))
-        self.workers = workers
-        self.check_canonical = check_canonical
+        self.root_sizes = set(root_sizes)
+        self.in_order = in_order
         self.roots: dict[int, bytes] = {}
+        self.known = 0  # one past the highest entry index taken
+        self.prefix = 0  # entries 0..prefix-1 are all there: the tree is theirs
         self._findings: list[Finding] = []
-        self._idx: list[int] = []
-        self._data: list[bytes] = []
-        self._stored: list[bytes | None] = []
+        self._pending: list[tuple[int, bytes, bytes | None]] = []  # entries kept until finish()
         self._blocks: list[_Block] = []
         self._notes: list[str] = []
-        self._checks = _CanonicalChecks(self._data if check_canonical else [], workers)
-        self._sorted_data: list[bytes] = self._data
+        self._checks = _CanonicalChecks(workers) if check_canonical else None
+        self._tree: _TreeStream | None = None
+        self._gaps: list[tuple[int, int]] = []
+        self._leaf_findings: list[Finding] = []
+        self._key_entries: dict[int, bytes] = {}  # the entries of the prefix that may announce keys
         # After finish(): every key trusted for some blocks (the given ones and the announced ones).
         self.trusted: list[Verifier] = list(self.verifiers)
         self._ever_trusted: list[Verifier] = []
-        self._key_candidates: list[int] | None = None
 
     # -- input ------------------------------------------------------------------------------
 
@@ -279,10 +379,7 @@ class Auditor:
             self.report(
                 "entry-format", f"entry {index!r}", "index, data or leaf hash has a bad type")
             return
-        self._idx.append(index)
-        self._data.append(data)
-        self._stored.append(leaf_hash)
-        self._checks.feed()
+        self._add([index], [data], [leaf_hash])
 
     def add_entries(
         self, indexes: Sequence[int], datas: Sequence[bytes], leaf_hashes: Sequence[bytes | None]
@@ -299,12 +396,25 @@ class Auditor:
             for index, data, lh in zip(indexes, datas, leaf_hashes, strict=True):
                 self.add_entry(index, data, lh)
             return
-        self._idx.extend(indexes)
-        self._data.extend(datas)
-        self._stored.extend(leaf_hashes)
-        self._checks.feed()
+        if indexes:
+            self._add(indexes, datas, leaf_hashes)
+
+    def _add(self, indexes: list[int], datas: list[bytes], leaf_hashes: list[bytes | None]) -> None:
+        if not self.in_order:
+            self._pending.extend(zip(indexes, datas, leaf_hashes, strict=True))
+        elif indexes != list(range(self.known, self.known + len(indexes))) and not all(
+            a < b for a, b in zip([self.known - 1, *indexes], indexes, strict=False)
+        ):
+            raise OutOfOrder(f"entry {indexes[0]} after entry {self.known - 1}: entries out of index order")
+        if self._checks is not None:
+            self._checks.add(indexes, datas)
+        if self.in_order:
+            if self._tree is None:
+                self._start_tree()
+            self._take(indexes, datas, leaf_hashes)
 
     def add_block(self, block: dict[str, Any]) -> None:
+        self._before_entries()
         where = f"block {block.get('height')!r}"
         try:
             ints = [block[k] for k in ("height", "first_index", "count", "tree_size")]
@@ -336,16 +446,13 @@ class Auditor:
                    block["time"], key_hash, signature)
         )
 
-    def add_key_candidates(self, indexes: Iterable[int]) -> None:
-        """Says which entries may announce keys (a database's kind column knows): only those are
-        read for announcements, instead of searching every entry. A wrong hint can only hide an
-        announcement, never make one: each is still read from the entry's own bytes."""
-        if self._key_candidates is None:
-            self._key_candidates = []
-        self._key_candidates.extend(indexes)
-
     def add_checkpoint(self, note: str) -> None:
+        self._before_entries()
         self._notes.append(note)
+
+    def _before_entries(self) -> None:
+        if self._tree is not None:
+            raise RuntimeError("an in_order Auditor takes the blocks and checkpoints before the entries")
 
     # -- verification -----------------------------------------------------------------------
 
@@ -353,15 +460,96 @@ class Auditor:
         if self.progress is not None:
             self.progress(message)
 
+    def _start_tree(self) -> None:
+        """The tree of the entries to come: the sizes and ranges to take roots of are now known."""
+        sizes = {*self.root_sizes, *(b.tree_size for b in self._blocks), *self._checkpoint_sizes()}
+        ranges = [(b.first_index, b.first_index + b.count) for b in self._blocks]
+        self._tree = _TreeStream(sizes, ranges, self.on_node, self.on_root)
+
+    def _checkpoint_sizes(self) -> Iterator[int]:
+        """The sizes the checkpoints name, signed or not (finish() checks the signatures)."""
+        for note in self._notes:
+            try:
+                yield parse_checkpoint(parse_note(note)[0]).size
+            except (NoteError, CheckpointError):
+                continue
+
+    def _take(self, indexes: list[int], datas: list[bytes], stored: list[bytes | None]) -> None:
+        """Checks a page of entries whose indexes increase, all above the ones taken before."""
+        sha = hashlib.sha256
+        hashes = [sha(b"\x00" + d).digest() for d in datas]
+        if stored != hashes:
+            for index, want, have in zip(indexes, hashes, stored, strict=True):
+                if have is not None and have != want:
+                    self._leaf_findings.append(Finding(
+                        "leaf-hash", f"entry {index}",
+                        f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) {want.hex()}"))
+        first, n = indexes[0], len(indexes)
+        gapless = indexes[-1] - first == n - 1  # increasing, so exactly first..first+n-1
+        if self.prefix == self.known:  # no gap yet: the leading run of this page grows the tree
+            if first != self.known:
+                run = 0
+            elif gapless:
+                run = n
+            else:
+                run = bisect.bisect_left(range(n), True, key=lambda k: indexes[k] != first + k)
+            self._tree.extend(hashes if run == n else hashes[:run])
+            self.prefix += run
+            for k in range(run):
+                if KEY_KIND_MARK in datas[k]:  # cheaper than parsing each entry
+                    self._key_entries[indexes[k]] = datas[k]
+        if first > self.known:
+            self._gaps.append((self.known, first - 1))
+        if not gapless:
+            self._gaps.extend((a + 1, b - 1) for a, b in zip(indexes, indexes[1:], strict=False) if b > a + 1)
+        before, self.known = self.known, indexes[-1] + 1
+        if before // PROGRESS_EVERY != self.known // PROGRESS_EVERY:
+            self._say(f"hashed entries up to {self.known}")
+
+    def _take_pending(self, findings: list[Finding]) -> None:
+        """The entries kept until now, in index order (the first added of an index is the one used)."""
+        pending, self._pending = sorted(self._pending, key=lambda e: e[0]), []
+        self._start_tree()
+        page: tuple[list[int], list[bytes], list[bytes | None]] = ([], [], [])
+        last, last_data = -1, b""
+        for index, data, stored in pending:
+            if index == last:
+                same = "the same" if data == last_data else "different"
+                findings.append(Finding(
+                    "entry-duplicate", f"entry {index}",
+                    f"index appears more than once, with {same} data; the first is used"))
+                continue
+            last, last_data = index, data
+            for column, value in zip(page, (index, data, stored), strict=True):
+                column.append(value)
+            if len(page[0]) == PROGRESS_EVERY:
+                self._take(*page)
+                page = ([], [], [])
+        if page[0]:
+            self._take(*page)
+
     def finish(self) -> list[Finding]:
         """Runs every check; the findings, in the order entries, blocks, checkpoints."""
         findings = list(self._findings)
-        leaves, known, prefix = self._check_entries(findings)
+        if not self.in_order:
+            self._take_pending(findings)
+        if self._tree is None:
+            self._start_tree()
+        known, prefix = self.known, self.prefix
+        self.roots = self._tree.roots
+        # Entries a block claims must exist even when the export's header undercounts them.
+        sealed = max((b.tree_size for b in self._blocks), default=0)
+        total = max(known, self.tree_size or 0, sealed)
+        gaps = self._gaps + ([(known, total - 1)] if total > known else [])
+        for first, last in gaps:
+            where = f"entry {first}" if first == last else f"entries {first}..{last}"
+            findings.append(Finding(
+                "entry-missing", where,
+                f"{last - first + 1} entr{'y is' if first == last else 'ies are'} missing"))
+        findings += self._leaf_findings
         entry_findings_end = len(findings)
-        block_sizes = self._check_blocks(findings, leaves, prefix)
+        self._check_blocks(findings, prefix)
         checkpoints = self._open_checkpoints(findings)
-        sizes = set(self.root_sizes) | set(block_sizes) | {c.size for _, c in checkpoints}
-        self._compute_roots(leaves, prefix, sorted(s for s in sizes if s <= prefix))
         self._check_tree_roots(findings)
         for where, cp in checkpoints:
             if cp.size > max(known, prefix):
@@ -374,87 +562,19 @@ class Auditor:
                     f"root {cp.root_hash.hex()} is not the tree's root "
                     f"{self.roots[cp.size].hex()} at size {cp.size}"))
         # Last: worker processes have been checking canonical JSON (the costly part) meanwhile.
-        findings[entry_findings_end:entry_findings_end] = self._canonical_findings()
+        if self._checks is not None:
+            self._say("waiting for the canonical JSON checks")
+            findings[entry_findings_end:entry_findings_end] = self._checks.results()
         return findings
 
     def close(self) -> None:
         """Stops the worker processes; finish() does, so only needed for an audit given up."""
-        self._checks.close()
+        if self._checks is not None:
+            self._checks.close()
 
-    def _check_entries(self, findings: list[Finding]) -> tuple[list[bytes], int, int]:
-        """Leaf hashes of the sorted unique entries, the known index count, the gapless prefix."""
-        idx, data, stored = self._idx, self._data, self._stored
-        n = len(idx)
-        if idx != list(range(n)):
-            order = sorted(range(n), key=idx.__getitem__)
-            keep: list[int] = []
-            for pos in order:
-                if keep and idx[keep[-1]] == idx[pos]:
-                    same = "the same" if data[keep[-1]] == data[pos] else "different"
-                    findings.append(Finding(
-                        "entry-duplicate", f"entry {idx[pos]}",
-                        f"index appears more than once, with {same} data; the first is used"))
-                    continue
-                keep.append(pos)
-            idx = [idx[p] for p in keep]
-            data = [data[p] for p in keep]
-            stored = [stored[p] for p in keep]
-        self._sorted_data = data
-        known = idx[-1] + 1 if idx else 0
-        # Entries a block claims must exist even when the export's header undercounts them.
-        sealed = max((b.tree_size for b in self._blocks), default=0)
-        total = max(known, self.tree_size or 0, sealed)
-        # idx is sorted and unique, so idx[i] == i exactly up to the first gap.
-        prefix = bisect.bisect_left(range(len(idx)), True, key=lambda i: idx[i] != i)
-        if prefix < len(idx) or known < total:
-            runs, last_seen = [], prefix - 1
-            for i in idx[prefix:]:
-                if i > last_seen + 1:
-                    runs.append((last_seen + 1, i - 1))
-                last_seen = i
-            if total > last_seen + 1:
-                runs.append((last_seen + 1, total - 1))
-            for first, last in runs:
-                where = f"entry {first}" if first == last else f"entries {first}..{last}"
-                findings.append(Finding(
-                    "entry-missing", where,
-                    f"{last - first + 1} entr{'y is' if first == last else 'ies are'} missing"))
-
-        sha = hashlib.sha256
-        leaves: list[bytes] = []
-        for start in range(0, len(data), PROGRESS_EVERY):
-            chunk = data[start : start + PROGRESS_EVERY]
-            hashes = [sha(b"\x00" + d).digest() for d in chunk]
-            leaves.extend(hashes)
-            got = stored[start : start + PROGRESS_EVERY]
-            if got != hashes:
-                for j, (want, have) in enumerate(zip(hashes, got, strict=True)):
-                    if have is not None and have != want:
-                        findings.append(Finding(
-                            "leaf-hash", f"entry {idx[start + j]}",
-                            f"stored leaf hash {have.hex()} is not SHA-256(0x00 || data) "
-                            f"{want.hex()}"))
-            self._say(f"hashed {min(start + PROGRESS_EVERY, len(data))} entries")
-        return leaves, known, prefix
-
-    def _canonical_findings(self) -> list[Finding]:
-        """entry-not-canonical findings, by index; each entry is checked on its own."""
-        found = []
-        try:
-            for n, (pos, bad) in enumerate(self._checks.results(), 1):
-                for j, why in bad:
-                    found.append(Finding("entry-not-canonical", f"entry {self._idx[pos + j]}", why))
-                if n * _CHUNK % PROGRESS_EVERY < _CHUNK:
-                    self._say(f"checked canonical JSON of {min(n * _CHUNK, len(self._data))} entries")
-        finally:
-            self.close()
-        found.sort(key=lambda f: int(f.where.split()[1]))
-        return found
-
-    def _check_blocks(self, findings: list[Finding], leaves: list[bytes], prefix: int) -> set[int]:
+    def _check_blocks(self, findings: list[Finding], prefix: int) -> None:
         blocks = sorted(self._blocks, key=lambda b: b.height)
         by_height: dict[int, tuple[_Block, bytes]] = {}
-        sizes: set[int] = set()
         self._tree_checks: list[tuple[str, int, bytes]] = []
         for b in blocks:
             where = f"block {b.height}"
@@ -523,7 +643,7 @@ class Auditor:
                 continue
             end = b.first_index + b.count
             if end <= prefix:
-                got = root_hash(leaves[b.first_index : end])
+                got = self._tree.batch_roots[b.first_index, end]
                 if got != b.batch_root:
                     findings.append(Finding(
                         "block-batch-root", where,
@@ -531,7 +651,6 @@ class Auditor:
                         f"{b.first_index}..{end - 1}"))
                 elif signed:  # the trusted signature covers these very entries
                     self._follow_announcements(trusted, announced, b.first_index, end)
-                sizes.add(b.tree_size)
                 self._tree_checks.append((where, b.tree_size, b.tree_root))
         self.trusted = list({v.verifier_key: v for v in (*self.verifiers, *self._ever_trusted)}.values())
         sealed = max((by_height[h][0].tree_size for h in heights), default=0)
@@ -539,25 +658,20 @@ class Auditor:
             findings.append(Finding(
                 "block-missing", f"entries {sealed}..{self.tree_size - 1}",
                 f"the export's tree size is {self.tree_size} but the blocks end at {sealed}"))
-        return sizes
 
     def _announcements(self, prefix: int) -> list[tuple[int, str, bool]]:
         """(index, verifier key, active) of each key entry among the first `prefix` entries."""
         found = []
-        data_of = self._sorted_data
-        if self._key_candidates is None:
-            candidates = (i for i in range(prefix) if KEY_KIND_MARK in data_of[i])  # cheaper than parsing
-        else:
-            candidates = sorted(i for i in set(self._key_candidates) if i < prefix)
-        for index in candidates:
-            data = data_of[index]
+        for index in sorted(i for i in self._key_entries if i < prefix):
             try:
-                entry = json.loads(data)
+                entry = json.loads(self._key_entries[index])
                 public = entry["public"]
                 if entry["kind"] == KEY_KIND and entry["op"] in ("create", "update"):
                     found.append((index, public["verifier_key"], public.get("active") is not False))
             except (ValueError, KeyError, TypeError):
                 continue  # a malformed entry announces nothing (and is a finding of its own)
+        return found
+
         return found
 
     def _follow_announcements(
@@ -601,26 +715,6 @@ class Auditor:
             opened.append((where, cp))
         return opened
 
-    def _compute_roots(self, leaves: list[bytes], prefix: int, sizes: list[int]) -> None:
-        if self.on_levels is not None:
-            levels = tree_levels(leaves[:prefix])
-            for size in sizes:
-                self.roots[size] = root = root_from_levels(levels, size)
-                if self.on_root is not None:
-                    self.on_root(size, root)
-            self.on_levels(levels)
-            return
-        compact = CompactRange()
-        pos = 0
-        for size in sizes:
-            compact.extend(leaves[pos:size], self.on_node)
-            pos = size
-            self.roots[size] = root = compact.root()
-            if self.on_root is not None:
-                self.on_root(size, root)
-        if self.on_node is not None and pos < prefix:
-            compact.extend(leaves[pos:prefix], self.on_node)
-
     def _check_tree_roots(self, findings: list[Finding]) -> None:
         for where, size, tree_root in self._tree_checks:
             got = self.roots[size]
@@ -634,7 +728,23 @@ class Auditor:
 def load_export(
     path: str, verifier_keys: Sequence[str], progress: Callable[[str], None] | None = None
 ) -> list[Finding]:
-    """Reads an export file into an Auditor and returns its findings."""
+    """Reads an export file into an Auditor and returns its findings.
+
+    The file is read twice: its blocks and checkpoints first, then its entries, checked a page at
+    a time while their indexes increase (memory flat in the log's length). Should an entry come
+    out of order, the entries are read once more and kept whole until every one is in.
+    """
+    try:
+        return _load_export(path, verifier_keys, progress, in_order=True)
+    except OutOfOrder:
+        if progress is not None:
+            progress("the entries are not in index order: reading them again, keeping them all")
+        return _load_export(path, verifier_keys, progress, in_order=False)
+
+
+def _load_export(
+    path: str, verifier_keys: Sequence[str], progress: Callable[[str], None] | None, *, in_order: bool
+) -> list[Finding]:
     with open(path, "rb") as f, ExitStack() as cleanup:
         first = f.readline()
         try:
@@ -648,44 +758,68 @@ def load_export(
                 raise ValueError("header needs origin (string) and tree_size (integer >= 0)")
         except ValueError as exc:
             return [Finding("export-format", "line 1", str(exc))]
-        auditor = Auditor(origin, verifier_keys, tree_size=tree_size, progress=progress)
+        auditor = Auditor(origin, verifier_keys, tree_size=tree_size, progress=progress, in_order=in_order)
         cleanup.callback(auditor.close)  # stops its workers should reading fail
-        loads, a2b = json.loads, binascii.a2b_base64
-        add_entry, add_block, add_checkpoint = (
-            auditor.add_entry, auditor.add_block, auditor.add_checkpoint)
-        entries = 0
-        fast = _fast_entry
-        for lineno, line in enumerate(f, 2):
-            parsed = fast(line)
-            if parsed is not None:
-                add_entry(*parsed)
-                entries += 1
-                if progress is not None and entries % PROGRESS_EVERY == 0:
-                    progress(f"read {entries} entries")
-                continue
+        start = f.tell()
+        _read_blocks_and_checkpoints(auditor, f)
+        f.seek(start)
+        _read_entries(auditor, f, progress)
+        return auditor.finish()
+
+
+def _bad_line(auditor: Auditor, lineno: int, exc: Exception) -> None:
+    what = f"field {exc.args[0]} is missing" if isinstance(exc, KeyError) else str(exc)
+    auditor.report("export-format", f"line {lineno}", what)
+
+
+def _read_blocks_and_checkpoints(auditor: Auditor, lines: Iterable[bytes]) -> None:
+    """Every line but the entries' (those are _read_entries')."""
+    for lineno, line in enumerate(lines, 2):
+        if line.startswith(_ENTRY_HEAD):
+            continue
+        try:
+            obj = json.loads(line)
+            kind = obj["type"]
+            if kind == "block":
+                auditor.add_block(obj)
+            elif kind == "checkpoint":
+                if not isinstance(obj["note"], str):
+                    raise ValueError("note must be a string")
+                auditor.add_checkpoint(obj["note"])
+            elif kind != "entry":
+                raise ValueError(f"unknown line type {kind!r}")
+        except (ValueError, KeyError, TypeError) as exc:
+            _bad_line(auditor, lineno, exc)
+
+
+def _read_entries(auditor: Auditor, lines: Iterable[bytes], progress: Callable[[str], None] | None) -> None:
+    """The entry lines, to the Auditor a page at a time; the documented key order parsed fast."""
+    loads, a2b, fast = json.loads, binascii.a2b_base64, _fast_entry
+    page: tuple[list, list, list] = ([], [], [])
+    entries = 0
+    for lineno, line in enumerate(lines, 2):
+        parsed = fast(line)
+        if parsed is None:
             try:
                 obj = loads(line)
-                kind = obj["type"]
-                if kind == "entry":
-                    stored = obj.get("leaf_hash")
-                    add_entry(
-                        obj["index"], a2b(obj["data"], strict_mode=True),
-                        None if stored is None else a2b(stored, strict_mode=True))
-                    entries += 1
-                    if progress is not None and entries % PROGRESS_EVERY == 0:
-                        progress(f"read {entries} entries")
-                elif kind == "block":
-                    add_block(obj)
-                elif kind == "checkpoint":
-                    if not isinstance(obj["note"], str):
-                        raise ValueError("note must be a string")
-                    add_checkpoint(obj["note"])
-                else:
-                    raise ValueError(f"unknown line type {kind!r}")
+                if not line.startswith(_ENTRY_HEAD) and (not isinstance(obj, dict) or obj.get("type") != "entry"):
+                    continue  # not an entry: _read_blocks_and_checkpoints took it
+                stored = obj.get("leaf_hash")
+                parsed = (obj["index"], a2b(obj["data"], strict_mode=True),
+                          None if stored is None else a2b(stored, strict_mode=True))
             except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-                what = f"field {exc.args[0]} is missing" if isinstance(exc, KeyError) else str(exc)
-                auditor.report("export-format", f"line {lineno}", what)
-        return auditor.finish()
+                if line.startswith(_ENTRY_HEAD):  # (any other bad line is the first pass's)
+                    _bad_line(auditor, lineno, exc)
+                continue
+        for column, value in zip(page, parsed, strict=True):
+            column.append(value)
+        if len(page[0]) == _CHUNK:
+            auditor.add_entries(*page)
+            page = ([], [], [])
+        entries += 1
+        if progress is not None and entries % PROGRESS_EVERY == 0:
+            progress(f"read {entries} entries")
+    auditor.add_entries(*page)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

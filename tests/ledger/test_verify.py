@@ -170,3 +170,22 @@ def test_export_verifies_offline_and_tampering_shows(ledger, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     tampered = run_audit(path, verifier)
     assert tampered.returncode == 1 and "entry-missing at entry 2" in tampered.stdout
+
+
+def test_entries_and_nodes_compared_page_by_page(ledger, monkeypatch):
+    """Pages of two entries and two nodes: the stream crosses many page ends and still finds the
+    tampered, missing and extra nodes where they are."""
+    from ledger import verification
+
+    monkeypatch.setattr(verification, "PAGE", 2)
+    assert verify()[0] == 0
+    sql("UPDATE ledger_treenode SET hash = %s WHERE id = %s", [bytes(32), TreeNode.key(1, 2)])
+    sql("DELETE FROM ledger_treenode WHERE id = %s", [TreeNode.key(1, 3)])
+    sql("INSERT INTO ledger_treenode (id, hash) VALUES (%s, %s)", [TreeNode.key(2, 40), bytes(32)])
+    code, out = verify()
+    assert code == 1
+    found = sorted(line for line in out.splitlines() if line.startswith("tree-node"))
+    assert found == ["tree-node at tree node level 1 index 2: stored hash differs from the re-derived one; "
+                     "proofs served from it would fail",
+                     "tree-node-extra at tree node level 2 index 40: stored node is of no sealed subtree",
+                     "tree-node-missing at tree node level 1 index 3: a sealed subtree's node is not stored"]
