@@ -57,7 +57,7 @@ def block_dict(block: Block) -> dict:
 
 class NodeCheck:
     """Compares the stored inner nodes with the ones the Auditor derives, as it derives them (its
-    on_node): each level's nodes wait in a page and are compared with the stored page of the same
+    on_nodes): each level's nodes wait in a page and are compared with the stored page of the same
     keys when it is full; finish() compares the rest and looks for stored nodes beyond them.
     `found` then holds the differences."""
 
@@ -66,22 +66,24 @@ class NodeCheck:
         self.pages: dict[int, list[bytes]] = {}  # level -> derived nodes not yet compared
         self.compared: dict[int, int] = {}  # level -> how many of its nodes were compared
 
-    def __call__(self, level: int, index: int, node: bytes) -> None:
+    def __call__(self, level: int, index: int, nodes: list[bytes]) -> None:
         page = self.pages.setdefault(level, [])
-        page.append(node)  # (a level's nodes come in index order)
-        if len(page) == PAGE:
-            self._compare(level)
+        page += nodes  # (a level's nodes come in index order)
+        while len(page) >= PAGE:
+            self._compare(level, page[:PAGE])
+            del page[:PAGE]
 
-    def _compare(self, level: int) -> None:
-        first, page = self.compared.get(level, 0), self.pages.pop(level, [])
+    def _compare(self, level: int, page: list[bytes]) -> None:
+        first = self.compared.get(level, 0)
         with bulk_cursor() as cursor:
             rows = self._stored(cursor, level, first, first + len(page))
         self.found += self._page_findings(level, first, rows, b"".join(page))
         self.compared[level] = first + len(page)
 
     def finish(self) -> None:
-        for level in sorted(self.pages):
-            self._compare(level)
+        for level, page in sorted(self.pages.items()):
+            if page:
+                self._compare(level, page)
         with bulk_cursor() as cursor:
             for level in itertools.count(1):  # stored nodes past the derived ones, while levels go on
                 first = self.compared.get(level, 0)
@@ -332,7 +334,7 @@ def verify_ledger(*, keys=(), progress: Callable[[str], None] | None = None, rec
     blocks = list(Block.objects.order_by("height"))
     head = blocks[-1].tree_size if blocks else 0
     cosigned_sizes = [h.size for _, h in heads if not isinstance(h, Finding)]
-    auditor = ledger_auditor(keys, tree_size=head, on_node=node_check, root_sizes=cosigned_sizes,
+    auditor = ledger_auditor(keys, tree_size=head, on_nodes=node_check, root_sizes=cosigned_sizes,
                              progress=progress, in_order=True)
     newest = NewestEntries(model._meta.label_lower for model in ledgered_models())
     with closing(auditor), _cyclic_gc_paused():  # closing: its worker processes stop even if reading fails

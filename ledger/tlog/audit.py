@@ -46,7 +46,7 @@ from .block import (
 )
 from .canonical import non_canonical
 from .checkpoint import CheckpointError, parse_checkpoint
-from .merkle import HASH_SIZE, CompactRange, NodeCallback
+from .merkle import HASH_SIZE, NodesCallback, PagedRange
 from .note import NoteError, Verifier, open_note, parse_note
 
 EXPORT_FORMAT = "gongxin-ledger-export"
@@ -258,15 +258,15 @@ def _is_index(value: Any) -> bool:
 class _TreeStream:
     """The Merkle tree of the entries' leaf hashes as they arrive in index order, kept as a compact
     range (O(log n) memory): the root at each wanted size, the root of each wanted range (the
-    blocks' batches) and every perfect subtree (level >= 1) to on_node, as they complete."""
+    blocks' batches) and every perfect subtree (level >= 1) to on_nodes, as they complete."""
 
     def __init__(self, sizes: Iterable[int], ranges: Iterable[tuple[int, int]],
-                 on_node: NodeCallback | None, on_root: Callable[[int, bytes], None] | None) -> None:
-        self.compact = CompactRange()
+                 on_nodes: NodesCallback | None, on_root: Callable[[int, bytes], None] | None) -> None:
+        self.compact = PagedRange()
         self.sizes = sorted(set(sizes), reverse=True)  # still to reach, the next one last
         self.ranges = sorted({(first, end) for first, end in ranges if first < end}, reverse=True)
-        self.open: list[tuple[int, int, CompactRange]] = []
-        self.on_node, self.on_root = on_node, on_root
+        self.open: list[tuple[int, int, PagedRange]] = []
+        self.on_nodes, self.on_root = on_nodes, on_root
         self.roots: dict[int, bytes] = {}
         self.batch_roots: dict[tuple[int, int], bytes] = {}
         self._reached(0)
@@ -278,10 +278,10 @@ class _TreeStream:
         pos = 0
         while self.sizes and self.sizes[-1] <= top:
             size = self.sizes[-1]
-            self.compact.extend(leaves[pos : size - base], self.on_node)
+            self.compact.extend(leaves[pos : size - base], self.on_nodes)
             pos = size - base
             self._reached(size)
-        self.compact.extend(leaves[pos:] if pos else leaves, self.on_node)
+        self.compact.extend(leaves[pos:] if pos else leaves, self.on_nodes)
 
     def _reached(self, size: int) -> None:
         while self.sizes and self.sizes[-1] <= size:
@@ -293,7 +293,7 @@ class _TreeStream:
     def _batches(self, leaves: list[bytes], base: int, top: int) -> None:
         while self.ranges and self.ranges[-1][0] < top:
             first, end = self.ranges.pop()  # first >= base: the earlier pages popped the ranges below
-            self.open.append((first, end, CompactRange()))
+            self.open.append((first, end, PagedRange()))
         still_open = []
         for first, end, batch in self.open:
             batch.extend(leaves[max(first, base) - base : min(end, top) - base])
@@ -318,8 +318,8 @@ class Auditor:
     OutOfOrder, a block or checkpoint after the first entry RuntimeError.
 
     add_block takes the export line's dict: hash fields and signature as bytes or base64 text,
-    key_hash as "8 hex" text or int. on_node(level, index, hash) sees every perfect subtree
-    (level >= 1) of the gapless prefix of entries, each level's in index order; on_root(size,
+    key_hash as "8 hex" text or int. on_nodes(level, first index, hashes) sees every perfect
+    subtree (level >= 1) of the gapless prefix of entries, each level's in index order; on_root(size,
     root) sees the root at each size a block, checkpoint or `root_sizes` names, in increasing
     order, and `roots` holds them all after finish(). Canonical JSON checks (the costly part:
     parse and re-encode) run in `workers` processes (default: one per CPU) while entries are still
@@ -333,7 +333,7 @@ class Auditor:
         verifier_keys: Sequence[str],
         *,
         tree_size: int | None = None,
-        on_node: NodeCallback | None = None,
+        on_nodes: NodesCallback | None = None,
         on_root: Callable[[int, bytes], None] | None = None,
         root_sizes: Iterable[int] = (),
         progress: Callable[[str], None] | None = None,
@@ -347,7 +347,7 @@ class Auditor:
         # The same key given twice would make notes' key lookups ambiguous.
         self.verifiers = [Verifier(k) for k in dict.fromkeys(verifier_keys)]  # NoteError if bad
         self.tree_size = tree_size
-        self.on_node, self.on_root, self.progress = on_node, on_root, progress
+        self.on_nodes, self.on_root, self.progress = on_nodes, on_root, progress
         self.root_sizes = set(root_sizes)
         self.in_order = in_order
         self.roots: dict[int, bytes] = {}
@@ -386,11 +386,11 @@ class Auditor:
     ) -> None:
         """Bulk add_entry, for callers that read entries in pages: one type check per list."""
         indexes, datas, leaf_hashes = list(indexes), list(datas), list(leaf_hashes)
-        well_typed = (
+        well_typed = (  # (sets of the types: one C loop each)
             len(indexes) == len(datas) == len(leaf_hashes)
-            and all(type(i) is int and i >= 0 for i in indexes)
-            and all(type(d) is bytes for d in datas)
-            and all(h is None or type(h) is bytes for h in leaf_hashes)
+            and set(map(type, indexes)) <= {int} and (not indexes or min(indexes) >= 0)
+            and set(map(type, datas)) <= {bytes}
+            and set(map(type, leaf_hashes)) <= {bytes, type(None)}
         )
         if not well_typed:
             for index, data, lh in zip(indexes, datas, leaf_hashes, strict=True):
@@ -464,7 +464,7 @@ class Auditor:
         """The tree of the entries to come: the sizes and ranges to take roots of are now known."""
         sizes = {*self.root_sizes, *(b.tree_size for b in self._blocks), *self._checkpoint_sizes()}
         ranges = [(b.first_index, b.first_index + b.count) for b in self._blocks]
-        self._tree = _TreeStream(sizes, ranges, self.on_node, self.on_root)
+        self._tree = _TreeStream(sizes, ranges, self.on_nodes, self.on_root)
 
     def _checkpoint_sizes(self) -> Iterator[int]:
         """The sizes the checkpoints name, signed or not (finish() checks the signatures)."""

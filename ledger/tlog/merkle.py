@@ -15,6 +15,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 _sha256 = hashlib.sha256
 NodeCallback = Callable[[int, int, bytes], None]
+NodesCallback = Callable[[int, int, list[bytes]], None]  # (level, index of the first, hashes)
 
 
 class ProofError(ValueError):
@@ -369,3 +370,40 @@ class CompactRange:
             result.append((level, pos >> level, h))
             pos += 1 << level
         return result
+
+
+class PagedRange:
+    """A compact range grown a page of leaves at a time, level by level: each level of the page is
+    one list comprehension over pairs (as in tree_levels), the carries between pages being the
+    unpaired node at each level, i.e. the perfect subtrees covering [0, size).
+
+    extend(leaf_hashes, on_nodes) gives on_nodes(level, first index, hashes) the perfect subtrees
+    (level >= 1) each page completes, level by level, each level's in index order.
+    """
+
+    __slots__ = ("_carry", "size")
+
+    def __init__(self) -> None:
+        self._carry: list[bytes | None] = []  # _carry[L]: the node of 2^L leaves at the right end, if any
+        self.size = 0
+
+    def extend(self, leaf_hashes: Sequence[bytes], on_nodes: NodesCallback | None = None) -> None:
+        carry, size, sha = self._carry, self.size, _sha256
+        current, level = list(leaf_hashes), 0
+        self.size = size + len(current)
+        while current:
+            if level == len(carry):
+                carry.append(None)
+            if carry[level] is not None:
+                current.insert(0, carry[level])
+            odd = len(current) & 1
+            carry[level] = current[-1] if odd else None
+            level += 1
+            current = [sha(b"\x01" + current[i] + current[i + 1]).digest() for i in range(0, len(current) - 1, 2)]
+            if current and on_nodes is not None:
+                on_nodes(level, size >> level, current)
+
+    def root(self) -> bytes:
+        """MTH of leaves [0, size)."""
+        nodes = [h for h in reversed(self._carry) if h is not None]
+        return combine_perfect(nodes) if nodes else EMPTY_ROOT

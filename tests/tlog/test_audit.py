@@ -305,7 +305,7 @@ def test_auditor_api_callbacks() -> None:
     nodes: dict[tuple[int, int], bytes] = {}
     roots: list[tuple[int, bytes]] = []
     auditor = Auditor(ORIGIN, [VKEY], tree_size=21, root_sizes=[3],
-                      on_node=lambda lv, ix, h: nodes.__setitem__((lv, ix), h),
+                      on_nodes=lambda lv, ix, hs: nodes.update({(lv, ix + k): h for k, h in enumerate(hs)}),
                       on_root=lambda size, root: roots.append((size, root)))
     for i in reversed(range(21)):
         auditor.add_entry(i, datas[i], None)
@@ -431,7 +431,7 @@ def test_streamed_in_order_equals_kept_in_any_order(n, block_size, page, damage,
     for auditor, feed in ((Auditor(ORIGIN, [VKEY], root_sizes=sizes, in_order=True, workers=1), in_order),
                           (Auditor(ORIGIN, [VKEY], root_sizes=sizes, workers=1), shuffled)):
         nodes: dict[tuple[int, int], bytes] = {}
-        auditor.on_node = lambda level, index, h, nodes=nodes: nodes.__setitem__((level, index), h)
+        auditor.on_nodes = lambda lv, ix, hs, nodes=nodes: nodes.update({(lv, ix + k): h for k, h in enumerate(hs)})
         _feed(auditor, feed, objs, page)
         results.append((auditor.finish(), auditor.roots, auditor.prefix, nodes))
     assert results[0] == results[1]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ledger.tlog.merkle import (
     EMPTY_ROOT,
     CompactRange,
+    PagedRange,
     ProofError,
     combine_perfect,
     consistency_proof,
@@ -354,6 +355,27 @@ def test_compact_range_nodes() -> None:
     other.extend(LEAVES[60:100], lambda lv, ix, h: via_extend.__setitem__((lv, ix), h))
     assert via_extend == want and other.root() == compact.root() == MTH(0, 100)
     assert [(lv, ix) for lv, ix, _ in compact.subtrees()] == [(6, 0), (5, 2), (2, 24)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=8))
+def test_paged_range_against_the_reference(pages: list[int]) -> None:
+    """Pages of any sizes: after each, the root is MTH of the leaves so far, and every perfect
+    subtree is reported exactly once, as it completes, with its (level, index)."""
+    paged, seen, size = PagedRange(), {}, 0
+
+    def on_nodes(level: int, first: int, hashes: list[bytes]) -> None:
+        for k, h in enumerate(hashes):
+            assert (level, first + k) not in seen and (first + k + 1) << level <= size
+            seen[(level, first + k)] = h
+
+    for n in pages:
+        n = min(n, MAX_SIZE - size)
+        size += n
+        paged.extend(LEAVES[size - n:size], on_nodes)
+        assert paged.size == size and paged.root() == (MTH(0, size) if size else EMPTY_ROOT)
+    assert seen == {(lv, ix): MTH(ix << lv, (ix + 1) << lv)
+                    for lv in range(1, size.bit_length()) for ix in range(size >> lv)}
 
 
 def test_root_hash_large_random() -> None:
