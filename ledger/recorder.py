@@ -53,8 +53,10 @@ def salt_key(seed: bytes, entry_id: int | None = None) -> bytes:
 
 def _plain(value):
     """A field value as canonical JSON allows it: strings, integers, booleans, null, lists."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or type(value) in (bool, int, str):
         return value
+    if isinstance(value, (int, str)):  # a choices member: its value, as the JSON encoder writes it
+        return int(value) if isinstance(value, int) else str.__str__(value)
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, (dt.date, dt.time, uuid.UUID, Decimal, float)):
