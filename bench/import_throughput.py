@@ -1,7 +1,11 @@
 """Records per second of `import_register` (ledgered, in batches, resumable) against the same rows
 written with Django's plain bulk_create (no ledger, no checks) in the same run, then the time to
 seal what the import wrote. Usage: import_throughput.py [PARCELS]; goal: <= 1.3x the plain time.
-Each parcel brings two owners, its first registration and their two rights (6 records)."""
+Each parcel brings two owners, its first registration and their two rights (6 records).
+
+The floor: the plain bulk_create again, each batch with the import's entry rows as ready-made
+bytes, inserted by the recorder's own statement in the same transaction: what the extra rows
+alone cost the database on this machine, with no Python work for them at all."""
 import json
 import sys
 import time
@@ -39,14 +43,16 @@ def office_and_clerks():
     return office, clerk, checker
 
 
-def plain_import(path, office, clerk, checker) -> None:
-    """The same rows as plain model instances through Django's own QuerySet.bulk_create."""
+def plain_import(path, office, clerk, checker, extra_rows=None) -> None:
+    """The same rows as plain model instances through Django's own QuerySet.bulk_create;
+    `extra_rows`: ready-made entry rows for each batch, inserted with it (the floor)."""
     import datetime as dt
 
-    from django.db import models, transaction
+    from django.db import connection, models, transaction
     from django.utils import timezone
 
     from land_registry.models import Parcel, Party, Registration, Right, RightKind, blind_index
+    from ledger.recorder import insert_entry_rows
 
     def bulk(model, objs):
         return models.QuerySet(model).bulk_create(objs)
@@ -80,6 +86,24 @@ def plain_import(path, office, clerk, checker) -> None:
             bulk(Registration.parcels.through, [Registration.parcels.through(registration=r, parcel=p)
                                                 for r, p in registrations])
             bulk(Right, rights)
+            if extra_rows:
+                insert_entry_rows(extra_rows[start // BATCH], connection)
+
+
+def floor_rows(after_id: int, batches: int) -> list[list[tuple]]:
+    """The import's entries (written after `after_id`) as ready-made rows of kind bench.floor,
+    split evenly over the batches."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from ledger.models import Entry
+
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    entries = (Entry.objects.filter(id__gt=after_id, kind__startswith="land_registry.").order_by("id")
+               .values_list("data", "leaf_hash", "salt_seed", "ref"))
+    rows = [(bytes(data), bytes(leaf), bytes(seed), "bench.floor", ref, created) for data, leaf, seed, ref in entries]
+    size = -(-len(rows) // batches)
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
 def main(parcels: int) -> None:
@@ -87,7 +111,7 @@ def main(parcels: int) -> None:
     from django.db import connection
 
     from land_registry.importer import import_register
-    from land_registry.models import Parcel, Party, Registration, Right
+    from land_registry.models import ImportedParty, Parcel, Party, Registration, Right
     from ledger.models import Entry
     from ledger.services import ledger_seal_all
 
@@ -95,9 +119,10 @@ def main(parcels: int) -> None:
     path = tmp / "register.jsonl"
     write_file(path, parcels)
     records = parcels * 6
+    batches = -(-parcels * 4 // BATCH)  # four lines per parcel
 
     def clear():
-        for model in (Right, Registration.parcels.through, Registration, Parcel, Party):
+        for model in (ImportedParty, Right, Registration.parcels.through, Registration, Parcel, Party):
             model._base_manager.all()._raw_delete(using="default")
 
     start = time.perf_counter()
@@ -105,6 +130,7 @@ def main(parcels: int) -> None:
     plain = time.perf_counter() - start
     assert Right.objects.count() == 2 * parcels
     clear()
+    before = Entry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     start = time.perf_counter()
     run = import_register(path, clerk=clerk, checker=checker, batch_size=BATCH)
     imported = time.perf_counter() - start
@@ -113,11 +139,21 @@ def main(parcels: int) -> None:
     start = time.perf_counter()
     ledger_seal_all(max_entries=20_000)
     sealed = time.perf_counter() - start
+    extra_rows = floor_rows(before, batches)
+    clear()
+    start = time.perf_counter()
+    plain_import(path, office, clerk, checker, extra_rows)
+    floor = time.perf_counter() - start
+    assert Right.objects.count() == 2 * parcels
     print(f"# {parcels} parcels, {records} records, {entries} entries, batches of {BATCH}, {connection.vendor}")
     print(f"plain bulk_create:     {plain:7.2f} s  {records / plain:9.0f} records/s")
+    print(f"floor (plain + rows):  {floor:7.2f} s  {records / floor:9.0f} records/s  "
+          f"({sum(map(len, extra_rows))} bare entry rows)")
     print(f"ledgered import:       {imported:7.2f} s  {records / imported:9.0f} records/s")
     print(f"sealing its entries:   {sealed:7.2f} s  {entries / sealed:9.0f} entries/s")
-    print(f"import + seal: {(imported + sealed) / parcels * 1e6 / 60:.1f} min per million parcels")
+    print(f"import + seal: {(imported + sealed) / parcels * 1e6 / 60:.1f} min per million parcels "
+          f"(plain {plain / parcels * 1e6 / 60:.1f}, floor + seal {(floor + sealed) / parcels * 1e6 / 60:.1f})")
+    print(f"floor: {floor / plain:.2f}x the plain bulk_create time (the entry rows alone)")
     print(f"import overhead: {imported / plain:.2f}x the plain bulk_create time (goal <= 1.3x)")
 
 

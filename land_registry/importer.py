@@ -146,12 +146,19 @@ def _prefetch(batch: Batch, rows: list[dict]) -> None:
             party_ids.add(row.get("id"))
     party_ids = {p for p in party_ids if isinstance(p, str)}
     numbers = {n for n in numbers if isinstance(n, str)}
-    for imported in ImportedParty.objects.filter(run=batch.run, legacy_id__in=party_ids).select_related("party"):
-        batch.parties[imported.legacy_id] = imported.party
+    # A party is only linked to (its id and office): its encrypted details are not read, nor decrypted.
+    imported = (ImportedParty.objects.filter(run=batch.run, legacy_id__in=party_ids).select_related("party")
+                .defer("party__name", "party__id_number", "party__address"))
+    for link in imported:
+        batch.parties[link.legacy_id] = link.party
+    saved = {}  # id -> parcel saved earlier
     for parcel in Parcel.objects.filter(number__in=numbers):
-        batch.parcels[parcel.number] = parcel
-    for right in Right.objects.filter(parcel__number__in=numbers, active=True).select_related("parcel"):
-        batch.active[right.parcel.number].append(right)
+        batch.parcels[parcel.number] = saved[parcel.pk] = parcel
+    if saved:  # by the rights' parcel index, and not at all when every parcel is new; the registration
+        # for the entry of a right this batch ends (its public reference)
+        for right in Right.objects.filter(parcel_id__in=saved, active=True).select_related("registration"):
+            right.parcel = saved[right.parcel_id]
+            batch.active[right.parcel.number].append(right)
 
 
 def _party_row(batch: Batch, row: dict) -> None:
@@ -274,12 +281,13 @@ def _flush(batch: Batch) -> None:
         Right.objects.bulk_update(list(batch.ended_saved.values()), ["active", "ended_on", "ended_at", "ended_by"])
 
 
-def _import_batch(run: ImportRun, lines: list[tuple[int, bytes]], clerk, checker) -> None:
+def _import_batch(run: ImportRun, lines: list[tuple[int, bytes]], clerk, checker) -> ImportRun:
+    """Imports one batch in one transaction; returns the run as committed."""
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
         lines = [(number, raw) for number, raw in lines if number > run.lines_done]  # another run got there
         if not lines:
-            return
+            return run
         batch = Batch(run=run, clerk=clerk, checker=checker)
         parsed = []
         for number, raw in lines:
@@ -304,6 +312,7 @@ def _import_batch(run: ImportRun, lines: list[tuple[int, bytes]], clerk, checker
         room = MAX_REJECTIONS_KEPT - len(run.rejected)
         run.rejected = [*run.rejected, *([n, reason] for n, reason in sorted(batch.rejected)[:max(room, 0)])]
         run.save()
+    return run
 
 
 def file_digest(path: Path) -> str:
@@ -329,14 +338,12 @@ def import_register(path, *, clerk, checker, batch_size: int = 1000, progress=No
                 continue
             lines.append((number, raw))
             if len(lines) >= batch_size:
-                _import_batch(run, lines, clerk, checker)
+                run = _import_batch(run, lines, clerk, checker)
                 lines = []
-                run.refresh_from_db()
                 if progress:
                     progress(run)
     if lines:
-        _import_batch(run, lines, clerk, checker)
-    run.refresh_from_db()
+        run = _import_batch(run, lines, clerk, checker)
     run.finished_at = timezone.now()
     run.save(update_fields=["finished_at"])
     _analyze_filled_tables()

@@ -395,7 +395,9 @@ class ImportRun(models.Model):
 class ImportedParty(models.Model):
     """The party an import made for a legacy id of its file, so later lines and a resumed run find it."""
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (run, legacy_id) index serves every lookup by run, and with a
+    # second one the planner could read all of a run's rows for each batch's handful of ids.
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     legacy_id = models.CharField(max_length=64)
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
 
