@@ -231,12 +231,20 @@ def ledger_recover(entries: list[bytes], *, root: bytes) -> int:
 
 
 def ledger_seal_all(*, max_entries: int | None = None, progress=None) -> list[SealResult]:
-    """Seals until nothing is left, one block per batch."""
-    results = []
+    """Seals, one block per batch, every entry committed by the time the first block is sealed (it
+    may register the signing key, in an entry of its own). Entries written later wait for the next
+    call: chasing busy writers, it would seal block after small block, each one signed and each one
+    making the writers wait for a moment (the committed bound), and might never end."""
+    results, target = [], None
     while (result := ledger_seal(max_entries=max_entries)) is not None:
         results.append(result)
+        if target is None:
+            with connection.cursor() as cursor:
+                target = _highest_entry_id(cursor)
         if progress:
             progress(result)
+        if LedgerState.objects.values_list("sealed_id", flat=True).get(pk=1) >= target:
+            break
     return results
 
 

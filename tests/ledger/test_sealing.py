@@ -158,3 +158,16 @@ def test_disclosed_fields_verify_against_the_sealed_entry_and_tampering_fails():
     with pytest.raises(disclosure.DisclosureError, match="amount"):
         disclosure.check_bundle(bundle, forged, keys.signer().verifier_key)
     assert [step.proof_status for step in disclosure.record_history(record)] == ["verified"]
+
+
+def test_seal_all_ends_with_what_was_committed_when_it_began():
+    """Entries written while it seals wait for the next call: it does not chase busy writers (here
+    a record written after each block; chasing them, it would never end)."""
+    make_records(12)
+    results = services.ledger_seal_all(max_entries=5, progress=lambda result: make_records(1))
+    # the twelve records and the key registration, in windows of at most 5 ids, and no more than
+    # one window beyond them (a window also takes the records written meanwhile that fall in it)
+    assert 13 <= sum(r.count for r in results) and len(results) <= 4
+    assert selectors.entries_unsealed().exists()  # the last record written waits
+    services.ledger_seal_all()
+    assert not selectors.entries_unsealed().exists()
